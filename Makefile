@@ -1,0 +1,66 @@
+# One gate (STYLE.md habit 10): `make test` is what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+SAM_VENV  := .venv-sam
+SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+FUNCTION  ?= scale_on_throttle
+EVENT     ?= events/write_throttle_table.json
+export AWS_MAX_ATTEMPTS ?= 1
+
+.PHONY: help venv sam-venv test check fmt lint types unit cfn-lint sam-validate demo invoke build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/autoresponder/requirements.txt
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## create (once) the project's virtual environment in .venv
+
+sam-venv: $(SAM_VENV)/.installed ## create (once) the SAM CLI's own virtual environment in .venv-sam
+
+test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint
+
+check: fmt lint types unit cfn-lint sam-validate
+
+fmt: venv
+	$(PY) -m ruff format --check .
+
+lint: venv
+	$(PY) -m ruff check .
+
+types: venv
+	$(PY) -m mypy
+
+unit: venv
+	$(PY) -m pytest -q
+
+cfn-lint: venv
+	$(VENV)/bin/cfn-lint template.yaml
+
+sam-validate: sam-venv
+	$(SAM) validate --lint --region us-east-1
+
+demo: venv ## run every sample event through the functions against an embedded local AWS
+	$(PY) -m local.demo
+
+invoke: venv ## run one event: make invoke FUNCTION=scale_on_throttle EVENT=events/<file>.json
+	$(PY) -m local.invoke --function $(FUNCTION) --event $(EVENT)
+
+build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no Docker)
+	$(SAM) build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""scale_on_throttle: raise capacity when a DynamoDB throttling alarm enters ALARM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autoresponder.observability import logger, metrics, tracer
+from autoresponder.wiring.scale_on_throttle import runner
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Parse the EventBridge alarm event, respond once, return the decision."""
+    return runner()(event, context)

@@ -1,0 +1,1 @@
+"""DynamoDB auto-responder: the shared package shipped in the Lambda layer."""

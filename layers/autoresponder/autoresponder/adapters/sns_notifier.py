@@ -1,0 +1,39 @@
+"""SNS: announce decisions (email text and AWS Chatbot format in one message)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
+from autoresponder.adapters.clients import client as default_client
+from autoresponder.domain.notification import Notification
+
+
+class SnsNotifier:
+    """Implements `Notifier`."""
+
+    def __init__(self, topic_arn: str, client: Any = None, region: str | None = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = client
+        self._region = region
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = default_client("sns", self._region)
+        return self._client
+
+    def publish(self, notification: Notification) -> None:
+        try:
+            self.client.publish(
+                TopicArn=self.topic_arn,
+                Subject=notification.subject,
+                Message=notification.sns_message(),
+                MessageStructure="json",
+                MessageAttributes={
+                    key: {"DataType": "String", "StringValue": value}
+                    for key, value in notification.attributes.items()
+                },
+            )
+        except AWS_ERRORS as exc:
+            raise translate(exc, "Publish", topic=self.topic_arn) from exc

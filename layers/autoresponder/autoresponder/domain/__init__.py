@@ -1,0 +1,1 @@
+"""Pure decision logic: no boto3, no environment, no I/O."""

@@ -1,0 +1,1 @@
+"""Pydantic models: the alarm event, the table description, the decision."""

@@ -1,0 +1,110 @@
+"""The decision every runbook returns, records and announces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Action(StrEnum):
+    """Actions of every runbook (DESIGN.md contract)."""
+
+    SCALE_UP = "scale_up"
+    RAISE_AUTOSCALING_MIN = "raise_autoscaling_min"
+    RAISE_ON_DEMAND_MAX = "raise_on_demand_max"
+    HAND_OFF_HOT_KEYS = "hand_off_hot_keys"
+    SKIP = "skip"
+    DEFER = "defer"
+    FAIL = "fail"
+    REJECT = "reject"
+
+
+MUTATING_ACTIONS = frozenset(
+    {Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX}
+)
+
+
+class AutoScalingLimits(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    min_capacity: int
+    max_capacity: int
+
+
+class Decision(BaseModel):
+    """A JSON-serialisable decision: `model_dump(mode="json")` is the handler's return value.
+
+    Runbooks add their own fields in subclasses (`hot_keys`, `operations`, ...).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    runbook: str
+    action: str
+    table_name: str | None
+    index_name: str | None = None
+    reason: str
+    dry_run: bool = False
+    rule: str = ""
+    """The runbook rule that produced the action, e.g. `provisioned.scale_up`."""
+    severity: Severity = Severity.INFO
+    dimension: Dimension | None = None
+    before: Capacity | AutoScalingLimits | OnDemandLimits | None = None
+    after: Capacity | AutoScalingLimits | OnDemandLimits | None = None
+    cost_delta_per_hour: float | None = None
+    """Estimated change of the hourly bill in USD (positive: more expensive)."""
+    next_steps: list[str] = Field(default_factory=list)
+    alarm_name: str | None = None
+    state_timestamp: datetime | None = None
+    event_id: str | None = None
+    region: str | None = None
+    account: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """What the decision was based on (metrics read, cooldown state, policy)."""
+    decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def notify(self) -> bool:
+        """Actions, failures and exhausted defers are announced; routine skips are not."""
+        return self.action not in {Action.SKIP, Action.DEFER, Action.REJECT} or (
+            self.action == Action.DEFER and bool(self.inputs.get("retries_exhausted"))
+        )
+
+    def record_key(self) -> tuple[str, str]:
+        """(pk, sk) of the decision record: deterministic for an alarm event, so a retry of
+        the same delivery finds the decision it already took."""
+        if self.action == Action.REJECT or self.table_name is None:
+            return "REJECT", f"{self.decided_at.isoformat()}#{self.runbook}#{self.event_id or '-'}"
+        return decision_key(
+            self.table_name, self.runbook, self.alarm_name, self.state_timestamp
+        ) or (
+            f"DECISION#{self.table_name}",
+            f"RUN#{self.decided_at.isoformat()}#{self.runbook}",
+        )
+
+    def detail_lines(self) -> list[str]:
+        """Runbook-specific lines for the notification body (subclasses add theirs)."""
+        return []
+
+    def as_result(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def decision_key(
+    table_name: str, runbook: str, alarm_name: str | None, state_timestamp: datetime | None
+) -> tuple[str, str] | None:
+    """The record key of the decision an alarm event leads to (None without an alarm)."""
+    if alarm_name is None or state_timestamp is None:
+        return None
+    return f"DECISION#{table_name}", f"ALARM#{state_timestamp.isoformat()}#{alarm_name}#{runbook}"

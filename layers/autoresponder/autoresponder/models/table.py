@@ -1,0 +1,129 @@
+"""What the responder knows of a table: capacity, status, Auto Scaling targets, tag policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MANAGED_TAG = "autoresponder:managed"
+DRY_RUN_TAG = "autoresponder:dry-run"
+MAX_READ_TAG = "autoresponder:max-read-units"
+MAX_WRITE_TAG = "autoresponder:max-write-units"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Dimension(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class BillingMode(StrEnum):
+    PROVISIONED = "PROVISIONED"
+    PAY_PER_REQUEST = "PAY_PER_REQUEST"
+
+
+class Capacity(_Model):
+    """Provisioned units of a table or index (both, as UpdateTable requires)."""
+
+    read: int = Field(ge=0)
+    write: int = Field(ge=0)
+
+    def of(self, dimension: Dimension) -> int:
+        return self.read if dimension is Dimension.READ else self.write
+
+    def with_(self, dimension: Dimension, units: int) -> Capacity:
+        if dimension is Dimension.READ:
+            return Capacity(read=units, write=self.write)
+        return Capacity(read=self.read, write=units)
+
+
+class OnDemandLimits(_Model):
+    """A table's own `OnDemandThroughput` caps; None where there is no cap (-1)."""
+
+    read: int | None = None
+    write: int | None = None
+
+    def of(self, dimension: Dimension) -> int | None:
+        return self.read if dimension is Dimension.READ else self.write
+
+    def with_(self, dimension: Dimension, units: int) -> OnDemandLimits:
+        if dimension is Dimension.READ:
+            return OnDemandLimits(read=units, write=self.write)
+        return OnDemandLimits(read=self.read, write=units)
+
+
+class CapacityUnit(_Model):
+    """A table or one of its GSIs: what UpdateTable and the decrease budget count separately."""
+
+    index_name: str | None = None
+    status: str = "ACTIVE"
+    provisioned: Capacity | None = None
+    on_demand_max: OnDemandLimits = Field(default_factory=OnDemandLimits)
+    decreases_today: int = 0
+    last_decrease_at: datetime | None = None
+    last_increase_at: datetime | None = None
+
+
+class TableDescription(_Model):
+    table_name: str
+    table_arn: str
+    status: str
+    billing_mode: BillingMode
+    table: CapacityUnit
+    indexes: dict[str, CapacityUnit] = Field(default_factory=dict)
+    has_sort_key: bool = False
+    partition_key: str | None = None
+    sort_key: str | None = None
+
+    def unit(self, index_name: str | None) -> CapacityUnit | None:
+        return self.table if index_name is None else self.indexes.get(index_name)
+
+    @property
+    def is_on_demand(self) -> bool:
+        return self.billing_mode is BillingMode.PAY_PER_REQUEST
+
+
+class ScalableTarget(_Model):
+    """An Application Auto Scaling target on a table or index dimension."""
+
+    resource_id: str
+    """`table/<name>` or `table/<name>/index/<index>`."""
+    scalable_dimension: str
+    """e.g. `dynamodb:table:WriteCapacityUnits`, `dynamodb:index:ReadCapacityUnits`."""
+    min_capacity: int
+    max_capacity: int
+
+
+class TablePolicy(_Model):
+    """Per-table policy read from the table's tags."""
+
+    managed: bool = False
+    dry_run: bool = False
+    max_read_units: int | None = None
+    max_write_units: int | None = None
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> TablePolicy:
+        def flag(key: str) -> bool:
+            return tags.get(key, "").strip().lower() == "true"
+
+        def units(key: str) -> int | None:
+            raw = tags.get(key, "").strip()
+            return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+        return cls(
+            managed=flag(MANAGED_TAG),
+            dry_run=flag(DRY_RUN_TAG),
+            max_read_units=units(MAX_READ_TAG),
+            max_write_units=units(MAX_WRITE_TAG),
+        )
+
+    def ceiling(self, dimension: Dimension, default_read: int, default_write: int) -> int:
+        if dimension is Dimension.READ:
+            return self.max_read_units or default_read
+        return self.max_write_units or default_write

@@ -1,0 +1,1 @@
+"""One use case per runbook: read → decide → act → record → notify."""

@@ -1,0 +1,1 @@
+"""Composition roots: build the real adapters once per execution environment."""

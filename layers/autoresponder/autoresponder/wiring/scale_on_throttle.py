@@ -1,0 +1,78 @@
+"""Wiring of the scale_on_throttle runbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoresponder.adapters.autoscaling import ApplicationAutoScaling
+from autoresponder.adapters.cloudwatch import CloudWatchMetrics
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.domain.cost import Prices
+from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.services.scale_on_throttle import (
+    RUNBOOK,
+    ScaleOnThrottle,
+    ThrottleRunbookConfig,
+    reject,
+)
+from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.common import clock, decision_store, idempotent, recorder
+
+
+def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
+    return ThrottleRunbookConfig(
+        policy=ScalingPolicy(
+            min_step_percent=settings.scale_up_min_step_percent,
+            headroom_percent=settings.headroom_percent,
+            max_multiple=settings.max_scale_multiple,
+            default_max_read_units=settings.default_max_read_units,
+            default_max_write_units=settings.default_max_write_units,
+            cooldown=timedelta(minutes=settings.cooldown_minutes),
+        ),
+        prices=Prices(rcu_hour=settings.price_per_rcu_hour, wcu_hour=settings.price_per_wcu_hour),
+        dry_run=settings.dry_run,
+        lookback=timedelta(minutes=settings.metric_lookback_minutes),
+        lock_seconds=settings.lock_seconds,
+        max_attempts=settings.max_delivery_attempts,
+    )
+
+
+@lru_cache(maxsize=1)
+def service() -> ScaleOnThrottle:
+    settings = get_settings()
+    region = settings.aws_region
+    cloudwatch = CloudWatchMetrics(region=region)
+    tables = DynamoDBTables(region=region)
+    return ScaleOnThrottle(
+        tables=tables,
+        capacity=tables,
+        autoscaling=ApplicationAutoScaling(region=region),
+        metrics=cloudwatch,
+        alarms=cloudwatch,
+        store=decision_store(),
+        recorder=recorder(),
+        clock=clock(),
+        config=throttle_config(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def runner() -> Callable[[object, Any], dict[str, Any]]:
+    """The handler's whole job: parse, then respond once per delivery."""
+    runbook = service()
+    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        try:
+            event = AlarmStateChangeEvent.model_validate(raw)
+        except ValidationError as exc:
+            return reject(RUNBOOK, raw, exc, recorder(), clock()).as_result()
+        return respond_once(event, context)
+
+    return run

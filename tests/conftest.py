@@ -1,0 +1,181 @@
+"""Shared fixtures: an emulated AWS account (moto) with the responder's own resources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from autoresponder.adapters import clients
+from autoresponder.settings import get_settings
+from autoresponder.wiring import common, scale_on_throttle
+
+REGION = "us-east-1"
+DECISION_TABLE = "autoresponder-decisions"
+
+
+def reset_caches() -> None:
+    """Forget clients, settings and wiring built for a previous emulated account."""
+    for cached in (
+        clients.client,
+        get_settings,
+        common.decision_store,
+        common.recorder,
+        scale_on_throttle.service,
+        scale_on_throttle.runner,
+    ):
+        cached.cache_clear()
+
+
+@dataclass
+class Account:
+    """Handles on the emulated account, created after the mock started."""
+
+    dynamodb: Any
+    sqs: Any
+    sns: Any
+    cloudwatch: Any
+    autoscaling: Any
+    topic_arn: str
+    inbox_url: str
+
+    def capacity(self, table: str, index: str | None = None) -> tuple[int, int]:
+        raw = self.dynamodb.describe_table(TableName=table)["Table"]
+        if index is not None:
+            raw = next(g for g in raw["GlobalSecondaryIndexes"] if g["IndexName"] == index)
+        throughput = raw["ProvisionedThroughput"]
+        return throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages that reached the queue subscribed to the topic (drained)."""
+        found = []
+        while True:
+            answer = self.sqs.receive_message(
+                QueueUrl=self.inbox_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+    def decision_items(self, table: str) -> list[dict[str, Any]]:
+        answer = self.dynamodb.query(
+            TableName=DECISION_TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"DECISION#{table}"}},
+        )
+        return answer["Items"]
+
+    def create_table(
+        self,
+        name: str,
+        read: int = 100,
+        write: int = 50,
+        *,
+        tags: dict[str, str] | None = None,
+        gsi: str | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {}
+        attributes = [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ]
+        if gsi:
+            attributes.append({"AttributeName": "gsi_pk", "AttributeType": "S"})
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": gsi,
+                    "KeySchema": [{"AttributeName": "gsi_pk", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 50, "WriteCapacityUnits": 25},
+                }
+            ]
+        self.dynamodb.create_table(
+            TableName=name,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=attributes,
+            ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write},
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+    """An emulated account with the decision table, the topic and a subscribed queue."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_MAX_ATTEMPTS": "1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "dynamodb-autoresponder",
+        "POWERTOOLS_METRICS_NAMESPACE": "DynamoDBAutoResponder",
+        "DECISION_TABLE_NAME": DECISION_TABLE,
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    with mock_aws():
+        reset_caches()
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        dynamodb.create_table(
+            TableName=DECISION_TABLE,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        topic_arn = sns.create_topic(Name="autoresponder-notifications")["TopicArn"]
+        inbox_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+        monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", topic_arn)
+        yield Account(
+            dynamodb=dynamodb,
+            sqs=sqs,
+            sns=sns,
+            cloudwatch=boto3.client("cloudwatch", region_name=REGION),
+            autoscaling=boto3.client("application-autoscaling", region_name=REGION),
+            topic_arn=topic_arn,
+            inbox_url=inbox_url,
+        )
+        reset_caches()
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "scale-on-throttle"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:scale-on-throttle"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext()

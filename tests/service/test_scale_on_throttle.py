@@ -1,0 +1,272 @@
+"""scale_on_throttle with in-memory fakes: the whole flow, failures and retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from autoresponder.domain.cost import Prices
+from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.errors import (
+    AccessDeniedError,
+    AwsThrottledError,
+    LimitExceededError,
+    TableBusyError,
+)
+from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
+from autoresponder.models.table import Capacity, Dimension, ScalableTarget
+from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
+from tests.builders import STATE_TIME, alarm_event, composite_event, provisioned_table
+from tests.fakes import (
+    FakeAlarms,
+    FakeAutoScaling,
+    FakeMetrics,
+    FakeTables,
+    FixedClock,
+    InMemoryDecisionStore,
+    RecordingNotifier,
+)
+
+MANAGED = {"autoresponder:managed": "true"}
+
+
+@dataclass
+class World:
+    tables: FakeTables
+    autoscaling: FakeAutoScaling
+    metrics: FakeMetrics
+    alarms: FakeAlarms
+    store: InMemoryDecisionStore
+    notifier: RecordingNotifier
+    clock: FixedClock
+    dry_run: bool = False
+
+    def service(self) -> ScaleOnThrottle:
+        return ScaleOnThrottle(
+            tables=self.tables,
+            capacity=self.tables,
+            autoscaling=self.autoscaling,
+            metrics=self.metrics,
+            alarms=self.alarms,
+            store=self.store,
+            recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
+            clock=self.clock,
+            config=ThrottleRunbookConfig(
+                policy=ScalingPolicy(), prices=Prices(), dry_run=self.dry_run, max_attempts=3
+            ),
+        )
+
+    def capacity(self, table="orders", index=None) -> Capacity:
+        unit = self.tables.tables[table].unit(index)
+        assert unit is not None
+        assert unit.provisioned is not None
+        return unit.provisioned
+
+
+@pytest.fixture
+def world() -> World:
+    tables = FakeTables()
+    tables.add(provisioned_table(indexes={"by-customer": (50, 25)}), MANAGED)
+    tables.add(provisioned_table("legacy", 10, 10))
+    tables.add(provisioned_table("inventory", 50, 50), {**MANAGED, "autoresponder:dry-run": "true"})
+    return World(
+        tables,
+        FakeAutoScaling(),
+        FakeMetrics(),
+        FakeAlarms(),
+        InMemoryDecisionStore(),
+        RecordingNotifier(),
+        FixedClock(STATE_TIME + timedelta(seconds=20)),
+    )
+
+
+def test_scale_up_changes_the_table_records_and_notifies(world):
+    world.metrics.peaks[("orders", None, Dimension.WRITE)] = 70.0
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "scale_up"
+    assert world.capacity() == Capacity(read=100, write=88)
+    assert world.store.records[decision.record_key()][1] is True  # notified
+    [note] = world.notifier.sent
+    assert note.attributes == {
+        "table": "orders",
+        "runbook": "scale_on_throttle",
+        "action": "scale_up",
+        "severity": "warning",
+    }
+    assert "write 50 → 88" in note.email
+    assert decision.cost_delta_per_hour == pytest.approx(38 * 0.00065, abs=1e-4)
+    history = world.store.history[("orders", None, Dimension.WRITE)]
+    assert history.original == Capacity(read=100, write=50)
+
+
+def test_the_peak_is_read_only_when_capacity_may_change(world):
+    world.service().handle(alarm_event(table="legacy"))
+    world.service().handle(alarm_event("WriteKeyRangeThroughputThrottleEvents"))
+    assert world.metrics.calls == 0
+
+
+@pytest.mark.parametrize("source", ["setting", "tag"])
+def test_dry_run_decides_and_notifies_but_changes_nothing(world, source):
+    world.dry_run = source == "setting"
+    table = "orders" if source == "setting" else "inventory"
+    before = world.capacity(table)
+    decision = world.service().handle(alarm_event(table=table))
+    assert (decision.action, decision.dry_run) == ("scale_up", True)
+    assert world.capacity(table) == before
+    assert world.tables.changes == []
+    assert world.store.history == {}
+    assert world.notifier.sent[0].subject.startswith("[DRY RUN]")
+
+
+def test_routine_skips_are_recorded_not_notified(world):
+    decision = world.service().handle(alarm_event(table="legacy"))
+    assert (decision.action, decision.rule) == ("skip", "not_managed")
+    assert world.store.decisions == [decision]
+    assert world.notifier.sent == []
+
+
+def test_malformed_event_is_rejected_and_kept(world):
+    raw = {"source": "aws.cloudwatch", "detail": {"alarmName": "x"}}
+    decision = world.service().handle(raw)
+    assert decision.action == "reject"
+    [(recorded, _, kept)] = world.store.records.values()
+    assert recorded.action == "reject"
+    assert kept == raw
+    assert world.tables.changes == []
+
+
+def test_composite_alarm_resolves_through_its_child(world):
+    child = AlarmMetric(
+        id="m1",
+        metric_stat=MetricStat(
+            metric=Metric(
+                namespace="AWS/DynamoDB",
+                name="ReadProvisionedThroughputThrottleEvents",
+                dimensions={"TableName": "orders"},
+            )
+        ),
+    )
+    world.alarms.alarms["orders-read-throttle"] = [child]
+    decision = world.service().handle(composite_event(["orders-read-throttle"]))
+    assert (decision.action, decision.dimension) == ("scale_up", "read")
+    assert world.capacity().read == 120
+
+
+def test_composite_alarm_without_dynamodb_child_is_skipped(world):
+    decision = world.service().handle(composite_event(["some-ec2-alarm"]))
+    assert (decision.action, decision.rule) == ("skip", "unresolved")
+
+
+def test_autoscaled_table_gets_a_higher_min_not_a_table_change(world):
+    target = ScalableTarget(
+        resource_id="table/orders",
+        scalable_dimension="dynamodb:table:WriteCapacityUnits",
+        min_capacity=50,
+        max_capacity=100,
+    )
+    world.autoscaling.targets[("orders", None, Dimension.WRITE)] = target
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "raise_autoscaling_min"
+    assert world.autoscaling.registered == [("table/orders", 60, 100)]
+    assert world.tables.changes == []
+
+
+def test_updating_table_defers_and_the_last_attempt_is_notified(world):
+    world.tables.add(provisioned_table(status="UPDATING"), MANAGED)
+    event = alarm_event()
+    for attempt in (1, 2):
+        with pytest.raises(TableBusyError):
+            world.service().handle(event)
+        assert world.notifier.sent == [], attempt
+    with pytest.raises(TableBusyError):
+        world.service().handle(event)
+    [note] = world.notifier.sent
+    assert note.attributes["action"] == "defer"
+    assert "gave up after 3 attempts" in note.email
+    assert world.tables.changes == []
+
+
+def test_resource_in_use_defers_and_forgets_the_intent(world):
+    world.tables.fail_with = TableBusyError("UpdateTable failed: ResourceInUseException")
+    with pytest.raises(TableBusyError):
+        world.service().handle(alarm_event())
+    assert world.store.history == {}
+    # Lambda's retry then succeeds, once.
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "scale_up"
+    assert len(world.tables.changes) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "rule"),
+    [
+        (AccessDeniedError("UpdateTable failed: AccessDeniedException"), "error.AccessDeniedError"),
+        (
+            LimitExceededError("UpdateTable failed: LimitExceededException"),
+            "error.LimitExceededError",
+        ),
+    ],
+)
+def test_permanent_errors_become_a_notified_fail(world, error, rule):
+    world.tables.fail_with = error
+    decision = world.service().handle(alarm_event())
+    assert (decision.action, decision.rule) == ("fail", rule)
+    assert world.capacity() == Capacity(read=100, write=50)
+    assert world.store.history == {}
+    [note] = world.notifier.sent
+    assert note.attributes["severity"] == "critical"
+
+
+def test_control_plane_throttling_is_retried_not_doubled(world):
+    world.tables.fail_with = AwsThrottledError("UpdateTable failed: ThrottlingException")
+    with pytest.raises(AwsThrottledError):
+        world.service().handle(alarm_event())
+    world.service().handle(alarm_event())
+    assert [c for _, _, c in world.tables.changes] == [Capacity(read=100, write=60)]
+
+
+def test_failed_notification_is_sent_on_retry_without_acting_again(world):
+    world.notifier.fail_next = AwsThrottledError("Publish failed")
+    with pytest.raises(AwsThrottledError):
+        world.service().handle(alarm_event())
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "scale_up"
+    assert len(world.tables.changes) == 1
+    assert len(world.notifier.sent) == 1
+
+
+def test_crash_between_change_and_record_is_not_applied_twice(world):
+    event = alarm_event()
+    world.service().handle(event)
+    world.store.records.clear()  # as if the record was never written
+    world.notifier.sent.clear()
+    decision = world.service().handle(event)
+    assert (decision.action, decision.rule) == ("scale_up", "already_applied")
+    assert len(world.tables.changes) == 1
+    assert len(world.notifier.sent) == 1
+
+
+def test_a_held_lock_defers(world):
+    world.store.acquire_lock("orders", "someone-else", 60, world.clock.now())
+    with pytest.raises(TableBusyError):
+        world.service().handle(alarm_event())
+    assert world.tables.changes == []
+
+
+def test_second_alarm_within_cooldown_is_skipped(world):
+    world.service().handle(alarm_event())
+    world.clock.current += timedelta(minutes=2)
+    later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2))
+    decision = world.service().handle(later)
+    assert (decision.action, decision.rule) == ("skip", "cooldown")
+    assert len(world.tables.changes) == 1
+
+
+def test_description_errors_end_in_a_decision(world):
+    world.tables.describe_error = AccessDeniedError("DescribeTable failed: AccessDenied")
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "fail"
+    assert world.store.locks == {}
