@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,25 +13,26 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from autoresponder import wiring
 from autoresponder.adapters import clients
 from autoresponder.settings import get_settings
-from autoresponder.wiring import common, scale_on_throttle
 
 REGION = "us-east-1"
 DECISION_TABLE = "autoresponder-decisions"
 
 
 def reset_caches() -> None:
-    """Forget clients, settings and wiring built for a previous emulated account."""
-    for cached in (
-        clients.client,
-        get_settings,
-        common.decision_store,
-        common.recorder,
-        scale_on_throttle.service,
-        scale_on_throttle.runner,
-    ):
-        cached.cache_clear()
+    """Forget clients, settings and wiring built for a previous emulated account.
+
+    Every cached factory in `autoresponder.wiring.*` is cleared, so new runbooks need no entry.
+    """
+    clients.client.cache_clear()
+    get_settings.cache_clear()
+    for info in pkgutil.iter_modules(wiring.__path__):
+        module = importlib.import_module(f"{wiring.__name__}.{info.name}")
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
 
 
 @dataclass
