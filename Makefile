@@ -1,5 +1,8 @@
 # One gate (STYLE.md habit 10): `make test` is what CI runs.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# This machine's pip config names index folders that may be absent: hide that noise only.
+QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 .DEFAULT_GOAL := help
 
 VENV      := .venv
@@ -17,14 +20,14 @@ help: ## list the targets
 
 $(VENV)/.installed: requirements-dev.txt layers/autoresponder/requirements.txt
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 venv: $(VENV)/.installed ## create (once) the project's virtual environment in .venv

@@ -122,6 +122,19 @@ class AlarmStateChangeEvent(_Model):
         return self.detail.alarm_name
 
     @property
+    def partition(self) -> str:
+        """`aws`, `aws-cn`, `aws-us-gov`: read off the alarm's ARN."""
+        for arn in self.resources:
+            parts = arn.split(":")
+            if len(parts) > 2 and parts[0] == "arn" and parts[1]:
+                return parts[1]
+        return "aws"
+
+    def table_arn(self, table_name: str) -> str:
+        """The ARN of a table in the alarm's account and region."""
+        return f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{table_name}"
+
+    @property
     def idempotency_key(self) -> str:
         """Same alarm, same state timestamp: the same delivery (EventBridge is at least once)."""
         return f"{self.detail.alarm_name}@{self.detail.state.timestamp.isoformat()}"

@@ -169,7 +169,7 @@ class ScaleOnThrottle:
     def _decide_and_act(
         self, event: AlarmStateChangeEvent, target: AlarmTarget, signal: ThrottleSignal
     ) -> Decision:
-        arn = f"arn:aws:dynamodb:{event.region}:{event.account}:table/{target.table_name}"
+        arn = event.table_arn(target.table_name)
         table_policy = TablePolicy.from_tags(self._tables.tags(arn))
         refused = gate(target, signal, table_policy)
         if refused is not None:
