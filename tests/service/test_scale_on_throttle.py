@@ -96,7 +96,7 @@ def test_scale_up_changes_the_table_records_and_notifies(world):
         "action": "scale_up",
         "severity": "warning",
     }
-    assert "write 50 → 88" in note.email
+    assert "Change: write units 50 → 88" in note.email
     assert decision.cost_delta_per_hour == pytest.approx(38 * 0.00065, abs=1e-4)
     history = world.store.history[("orders", None, Dimension.WRITE)]
     assert history.original == Capacity(read=100, write=50)

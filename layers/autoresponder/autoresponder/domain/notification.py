@@ -46,13 +46,29 @@ def _title(decision: Decision) -> str:
     return f"{prefix}{decision.action.replace('_', ' ')}: {where}"
 
 
+_LABELS = {
+    "Capacity": {"read": "read units", "write": "write units"},
+    "AutoScalingLimits": {
+        "min_capacity": "Auto Scaling MinCapacity",
+        "max_capacity": "Auto Scaling MaxCapacity",
+    },
+    "OnDemandLimits": {
+        "read": "on-demand MaxReadRequestUnits",
+        "write": "on-demand MaxWriteRequestUnits",
+    },
+}
+
+
 def _change(decision: Decision) -> str | None:
     if decision.before is None or decision.after is None:
         return None
+    labels = _LABELS.get(type(decision.after).__name__, {})
     before = decision.before.model_dump(exclude_none=True)
     after = decision.after.model_dump(exclude_none=True)
     parts = [
-        f"{k} {before.get(k)} → {after.get(k)}" for k in after if before.get(k) != after.get(k)
+        f"{labels.get(k, k)} {before.get(k, 'none')} → {v}"
+        for k, v in after.items()
+        if before.get(k) != v
     ]
     return ", ".join(parts) or None
 
@@ -65,7 +81,7 @@ def build_notification(decision: Decision, region: str) -> Notification:
     if decision.table_name:
         links.append(("Table monitoring", table_console_url(region, decision.table_name)))
     if decision.alarm_name:
-        links.append(("Alarm", alarm_console_url(region, decision.alarm_name)))
+        links.append(("Alarm in the console", alarm_console_url(region, decision.alarm_name)))
     cost = (
         f"{decision.cost_delta_per_hour:+.4f} USD/hour"
         if decision.cost_delta_per_hour is not None
@@ -91,7 +107,12 @@ def build_notification(decision: Decision, region: str) -> Notification:
     if links:
         lines += ["", *[f"{name}: {url}" for name, url in links]]
     if decision.alarm_name:
-        lines.append(f"Alarm: {decision.alarm_name} at {decision.state_timestamp}")
+        when = (
+            f" (state changed {decision.state_timestamp:%Y-%m-%d %H:%M:%S} UTC)"
+            if decision.state_timestamp
+            else ""
+        )
+        lines.append(f"Alarm: {decision.alarm_name}{when}")
     lines.append(f"Decided at {decision.decided_at.isoformat()} (severity {decision.severity})")
     chat = {
         "version": "1.0",

@@ -28,6 +28,12 @@ class Action(StrEnum):
     DEFER = "defer"
     FAIL = "fail"
     REJECT = "reject"
+    # scale_back
+    SCALE_DOWN = "scale_down"
+    RESTORE_AUTOSCALING = "restore_autoscaling"
+    RESTORE_ON_DEMAND_MAX = "restore_on_demand_max"
+    HOLD = "hold"
+    """Not yet: still busy, decrease budget, or stabilizing (recorded and logged, not notified)."""
 
 
 MUTATING_ACTIONS = frozenset(
@@ -76,16 +82,22 @@ class Decision(BaseModel):
 
     @property
     def notify(self) -> bool:
-        """Actions, failures and exhausted defers are announced; routine skips are not."""
-        return self.action not in {Action.SKIP, Action.DEFER, Action.REJECT} or (
-            self.action == Action.DEFER and bool(self.inputs.get("retries_exhausted"))
-        )
+        """Actions, failures, exhausted defers and skips that need a person (warning or worse)
+        are announced; routine skips, holds and rejects are recorded and logged only."""
+        if self.action == Action.DEFER:
+            return bool(self.inputs.get("retries_exhausted"))
+        if self.action == Action.SKIP:
+            return self.severity is not Severity.INFO  # e.g. at the ceiling, account quota
+        return self.action not in {Action.REJECT, Action.HOLD}
 
     def record_key(self) -> tuple[str, str]:
         """(pk, sk) of the decision record: deterministic for an alarm event, so a retry of
         the same delivery finds the decision it already took."""
-        if self.action == Action.REJECT or self.table_name is None:
+        if self.action == Action.REJECT:
             return "REJECT", f"{self.decided_at.isoformat()}#{self.runbook}#{self.event_id or '-'}"
+        if self.table_name is None:
+            when = self.state_timestamp or self.decided_at
+            return f"ALARM#{self.alarm_name or '-'}", f"{when.isoformat()}#{self.runbook}"
         return decision_key(
             self.table_name, self.runbook, self.alarm_name, self.state_timestamp
         ) or (
