@@ -9,11 +9,12 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 SAM_VENV  := .venv-sam
 SAM       := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+SCAN_VENV := .venv-scan
 FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv test check fmt lint types unit cfn-lint sam-validate demo invoke build clean
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,9 +31,17 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	@test -x $(SCAN_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt 2>&1 | $(QUIET_PIP)
+	@touch $@
+
 venv: $(VENV)/.installed ## create (once) the project's virtual environment in .venv
 
 sam-venv: $(SAM_VENV)/.installed ## create (once) the SAM CLI's own virtual environment in .venv-sam
+
+scan-venv: $(SCAN_VENV)/.installed ## create (once) the scanners' own virtual environment in .venv-scan
 
 test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint
 
@@ -55,6 +64,17 @@ cfn-lint: venv
 
 sam-validate: sam-venv
 	$(SAM) validate --lint --region us-east-1
+
+scan: scan-venv ## scan template.yaml: cfn-lint with the serverless rules, then checkov
+	$(SCAN_VENV)/bin/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation \
+		--quiet --compact --skip-download
+
+# The layer's Makefile runs $(PYTHON) -m pip: the SAM venv's interpreter always has pip (a
+# system python3 may not), and any 3.9+ cross-installs the arm64 / CPython 3.13 wheels.
+build-check: venv sam-venv ## sam build, then check the built layer (3.13 imports, no boto3, size)
+	PYTHON="$(abspath $(SAM_VENV)/bin/python)" $(SAM) build
+	$(PY) scripts/check_layer.py .aws-sam/build
 
 demo: venv ## run every sample event through the functions against an embedded local AWS
 	$(PY) -m local.demo

@@ -10,12 +10,13 @@ capacity of every table before → after and the decision table's records.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,15 +31,21 @@ from local.account import (
     drain_inbox,
 )
 from local.emulator import LocalAccount, local_aws, registered_extensions
+from local.onboarding_demo import alarm_lines, tag_change_summary
 from local.runtime import (
     Invocation,
     LocalLambdaContext,
     function_environment,
     invoke,
 )
+from local.scale_back_demo import fast_forward, is_scheduled, run_decisions, schedule_summary
 from local.seed import DEMO_TABLES, DemoAccount, seed_demo_account
 
 SCALE = "scale_on_throttle"
+HOT_KEYS = "flag_hot_keys"
+BACK = "scale_back"
+LATENCY = "report_latency_regression"
+ONBOARD = "onboard_tables"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Step:
     function: str = SCALE
     again: bool = False
     """A repeated delivery (EventBridge and Lambda deliver at least once)."""
+    clock_ahead: timedelta | None = None
+    """Run with the responder's clock this far ahead (local/scale_back_demo.py)."""
 
 
 STORY = (
@@ -61,14 +70,20 @@ STORY = (
     Step("throttled_requests_operation.json"),  # same table and dimension: cooldown
     Step("composite_throttle.json"),  # resolved through its child alarm: cooldown
     Step("key_range_throttle.json"),  # hot partition: capacity would not help
+    Step("key_range_throttle.json", HOT_KEYS),  # the same event, routed here too: hot keys
     Step("write_throttle_autoscaled.json"),  # Auto Scaling owns the table: raise its minimum
     # on-demand
     Step("on_demand_max_throttle.json"),
     Step("account_limit_throttle.json"),
+    # hot keys (Contributor Insights, answered by the local AWS: local/contributor_insights.py)
+    Step("insight_rule_alarm.json", HOT_KEYS),  # a Contributor Insights rule's own alarm
+    Step("key_range_throttle_insights_off.json", HOT_KEYS),  # off: its cost and the command
     # table policy
     Step("write_throttle_dry_run_table.json"),
     Step("metric_math_throttle.json"),
     Step("write_throttle_unmanaged.json"),
+    # latency (metrics seeded at the events' own moments: local/latency_demo.py)
+    Step("latency_alarm_getitem.json", LATENCY),  # profiles' GetItem 3.4 × slower: a regression
     # never acted on (the EventBridge rule would not even deliver these)
     Step("ok_transition.json"),
     Step("autoscaling_alarm.json"),
@@ -78,13 +93,36 @@ STORY = (
 """The demo, in order. A new sample event joins the demo with a line here naming the function
 its EventBridge rule routes it to; files not named are listed at the end of the demo."""
 
+EPILOGUE = (
+    # two hours later: scale_back steps the story's raises back (local/scale_back_demo.py)
+    Step("scheduled_scale_back.json", BACK, clock_ahead=timedelta(hours=2)),
+    # the next morning: the daily latency report over every managed table finds a drift no
+    # alarm saw (its metrics are seeded at its own scheduled time: local/latency_demo.py)
+    Step("latency_daily_report.json", LATENCY),
+)
+"""Run after the story's summary, on the account the story left."""
+
+ONBOARDING = (
+    # the hourly reconcile: every covered table gets the alarms the runbooks listen to
+    Step("scheduled_onboarding.json", ONBOARD),
+    # a tag change on a table the reconcile just covered: nothing left to do
+    Step("tag_change_managed.json", ONBOARD),
+)
+"""Run last: onboard_tables over the demo account (its runs are in `DemoReport.onboarding`)."""
+
 
 def demo_plan(events_dir: Path = EVENTS) -> tuple[list[tuple[Step, Path]], list[Path]]:
     """The story's steps whose event file exists, and the event files the story does not name."""
     present = {p.name: p for p in sorted(events_dir.glob("*.json"))}
     plan = [(step, present[step.event]) for step in STORY if step.event in present]
-    named = {step.event for step in STORY}
+    named = {step.event for step in (*STORY, *EPILOGUE, *ONBOARDING)}
     return plan, [path for name, path in present.items() if name not in named]
+
+
+def epilogue_plan(
+    events_dir: Path = EVENTS, steps: Sequence[Step] = EPILOGUE
+) -> list[tuple[Step, Path]]:
+    return [(s, events_dir / s.event) for s in steps if (events_dir / s.event).exists()]
 
 
 # ------------------------------------------------------------------------------------------
@@ -127,6 +165,7 @@ def run_event(
     quiet: bool = True,
     first: dict[str, Any] | None = None,
     capacity_before: dict[str, UnitCapacity] | None = None,
+    clock_ahead: timedelta | None = None,
 ) -> EventRun:
     """Deliver one event file to the function and print what happened. `first`: the decision
     an earlier delivery of the same event returned; `capacity_before`: the account's capacity
@@ -139,15 +178,27 @@ def run_event(
     say("", render.rule(title))
     if duplicate:
         say(render.field("delivery", "the same event again (EventBridge delivers at least once)"))
-    say(*render.alarm_summary(event))
+    if is_scheduled(event):
+        say(*schedule_summary(event, clock_ahead))
+    elif event.get("detail-type") == "Tag Change on Resource":
+        say(*tag_change_summary(event))
+    else:
+        say(*render.alarm_summary(event))
     was = capacity_before or (observer.snapshot() if observer.snapshot else None)
-    invocation = invoke(function, event, context, quiet=quiet)
+    if clock_ahead:
+        with fast_forward(clock_ahead):
+            invocation = invoke(function, event, context, quiet=quiet)
+    else:
+        invocation = invoke(function, event, context, quiet=quiet)
     now = observer.snapshot() if observer.snapshot else None
     run = EventRun(path, duplicate, invocation, capacity_after=now)
     if invocation.error is not None:
         say(*render.raised(invocation.error, isinstance(invocation.error, RetryableError)))
     else:
         say(*render.decision(invocation.result or {}))
+        say(*run_decisions(invocation.result or {}))
+        if alarms := alarm_lines(invocation.result or {}):
+            say(*alarms)
         if first is not None and invocation.result == first:
             say(
                 render.field(
@@ -217,6 +268,10 @@ class DemoReport:
     after: dict[str, UnitCapacity]
     record_kinds: Counter[str]
     record_actions: Counter[str]
+    epilogue: list[EventRun] = field(default_factory=list)
+    """The EPILOGUE's runs (after `after` and the records were read)."""
+    onboarding: list[EventRun] = field(default_factory=list)
+    """The ONBOARDING runs (after the epilogue)."""
 
 
 def run_demo(
@@ -265,10 +320,34 @@ def run_demo(
                         context=context, quiet=not show_logs,
                         first=earlier[0] if step.again and earlier else None,
                         capacity_before=runs[-1].capacity_after if runs else before,
+                        clock_ahead=step.clock_ahead,
                     )
                 )  # fmt: skip
         after = runs[-1].capacity_after if runs and runs[-1].capacity_after else before
         kinds, actions = decision_table_items(aws.client("dynamodb"), account.decision_table_name)
+        later = io.StringIO()  # printed after the story's summary
+        epilogue: list[EventRun] = []
+        onboarding: list[EventRun] = []
+        with function_environment(
+            account.function_environment(), show_logs=show_logs, isolated=True
+        ):
+            later_plan = [
+                *((step, path, epilogue) for step, path in epilogue_plan(events_dir)),
+                *((step, path, onboarding) for step, path in epilogue_plan(events_dir, ONBOARDING)),
+            ]
+            for step, path, runs_of_part in later_plan:
+                context = LocalLambdaContext(
+                    function_name=step.function,
+                    region=account.region,
+                    account_id=account.account_id,
+                )
+                title = f"later  {path.parent.name}/{path.name} → {step.function}"
+                runs_of_part.append(
+                    run_event(
+                        step.function, path, observer, later, title=title, context=context,
+                        quiet=not show_logs, capacity_before=after, clock_ahead=step.clock_ahead,
+                    )
+                )  # fmt: skip
     say(
         "",
         render.rule("Capacity in the emulated account: before → after the demo", "═"),
@@ -282,6 +361,7 @@ def run_demo(
         f"{sum(1 for r in runs if r.invocation.raised)} of {len(runs)} deliveries raised; "
         f"{sum(len(r.notifications) for r in runs)} notifications reached the inbox.",
     )
+    out.write(later.getvalue())
     if unplanned:
         say(
             render.field(
@@ -291,7 +371,7 @@ def run_demo(
                 indent=0,
             )
         )
-    return DemoReport(account, runs, before, after, kinds, actions)
+    return DemoReport(account, runs, before, after, kinds, actions, epilogue, onboarding)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

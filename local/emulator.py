@@ -32,10 +32,10 @@ Extensions so far:
 * `DynamoDBOnDemandThroughput`: `OnDemandThroughput` (a table's or index's own
   MaxRead/WriteRequestUnits) in CreateTable, UpdateTable and DescribeTable; moto 5.2 ignores it.
 * `CloudWatchCompositeAlarms`: PutCompositeAlarm (moto 5.2 answers "not implemented").
-
-To come (see DESIGN.md): DynamoDB `DescribeContributorInsights` and CloudWatch
-`GetInsightRuleReport` (an `@extension("cloudwatch")` subclass of
-`moto.cloudwatch.responses.CloudWatchResponse`).
+* `local/contributor_insights.py` (its own module, imported at the end of this one):
+  `DynamoDBContributorInsights` (DynamoDB `DescribeContributorInsights`,
+  `UpdateContributorInsights`, `ListContributorInsights`) and `CloudWatchInsightRuleReports`
+  (CloudWatch `GetInsightRuleReport`), answered from seeded demo traffic.
 """
 
 from __future__ import annotations
@@ -356,3 +356,8 @@ def local_aws(region: str = REGION) -> Iterator[LocalAccount]:
             yield LocalAccount(endpoint_url=server.endpoint_url, region=region)
     finally:
         server.stop()
+
+
+# Extensions kept in their own module register themselves when imported (after `extension`
+# exists: the import is circular by design).
+from local import contributor_insights as _contributor_insights  # noqa: E402, F401

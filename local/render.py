@@ -139,7 +139,7 @@ def change_text(action: str, before: Any, after: Any) -> str | None:
         return None
     if "min_capacity" in after:
         names = {"min_capacity": "MinCapacity", "max_capacity": "MaxCapacity"}
-    elif action == "raise_on_demand_max":
+    elif action in ("raise_on_demand_max", "restore_on_demand_max"):
         names = {"read": "MaxReadRequestUnits", "write": "MaxWriteRequestUnits"}
     else:
         names = {"read": "read units", "write": "write units"}

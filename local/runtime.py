@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoresponder.observability import metrics
 from autoresponder.settings import Settings
 from local import FUNCTIONS
 from local.environ import scoped_environ
@@ -159,4 +160,13 @@ def invoke(
             result = handler(event, context)
         except Exception as exc:
             return Invocation(function, error=exc, output=printed.getvalue())
+        finally:
+            _forget_metrics()
     return Invocation(function, result=result, output=printed.getvalue())
+
+
+def _forget_metrics() -> None:
+    """Drop what the invocation left in Powertools' shared metric set: with
+    POWERTOOLS_METRICS_DISABLED the flush at the end of a handler does not clear it, and the
+    next function run in this process (another runbook) would inherit its dimensions."""
+    metrics.clear_metrics()

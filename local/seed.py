@@ -15,6 +15,9 @@ alarm `autoresponder-orders-composite` is not created.
 |               |                                   |                        | account limit       |
 | `inventory`   | 50 / 50                           | managed, dry-run       | dry run, metric math|
 | `legacy`      | 10 / 10                           | none                   | unmanaged           |
+
+Latency (`SuccessfulRequestLatency`, for the two latency events, at their fixed moments):
+`local/latency_demo.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from local.latency_demo import put_latency_metrics
 
 DECISION_TABLE = "autoresponder-decisions"
 TOPIC = "autoresponder-notifications"
@@ -151,6 +156,7 @@ def seed_demo_account(session_or_clients: Any, now: datetime) -> DemoAccount:
         _create_table(clients("dynamodb"), table)
         _register_autoscaling(clients("application-autoscaling"), table)
     _put_demand(clients("cloudwatch"), now)
+    put_latency_metrics(clients("cloudwatch"))
     alarms = _put_alarms(clients("cloudwatch"))
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
     return DemoAccount(

@@ -27,6 +27,7 @@ def reset_caches() -> None:
     Every cached factory in `autoresponder.wiring.*` is cleared, so new runbooks need no entry.
     """
     clients.client.cache_clear()
+    clients.session.cache_clear()
     get_settings.cache_clear()
     for info in pkgutil.iter_modules(wiring.__path__):
         module = importlib.import_module(f"{wiring.__name__}.{info.name}")

@@ -38,8 +38,15 @@ TAG_GUARDED_ACTIONS = {"dynamodb:UpdateTable", "application-autoscaling:Register
 NO_RESOURCE_LEVEL_ACTIONS = {
     "application-autoscaling:DescribeScalableTargets",
     "cloudwatch:GetMetricData",
+    "dynamodb:ListTables",  # report_latency_regression's daily report lists the tables
+    "cloudwatch:ListMetrics",  # onboard_tables: the operations a table serves
 }
 FOURTEEN_DAYS = 14 * 24 * 3600
+# What the functions' rules may match: alarm state changes, and (onboard_tables) tag changes.
+RULE_EVENT_KINDS = [
+    (["aws.cloudwatch"], ["CloudWatch Alarm State Change"]),
+    (["aws.tag"], ["Tag Change on Resource"]),
+]
 
 
 def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, list[str]]:
@@ -180,14 +187,27 @@ def test_function_has_an_explicit_log_group_with_retention(
 @pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_function_rule_retries_then_dead_letters(cfn: dict[str, Any], function_id: str) -> None:
     rules = rules_for(cfn, function_id)
-    assert rules, f"{function_id} has no EventBridge rule"
+    if not rules:  # only scheduled (scale_back): its EventBridge Scheduler schedule instead
+        schedules = [
+            schedule["Properties"]["Target"]
+            for schedule in resources_of_type(cfn, "AWS::Scheduler::Schedule").values()
+            if schedule["Properties"]["Target"]["Arn"] == get_att(function_id)
+        ]
+        assert schedules, f"{function_id} has no EventBridge rule nor schedule"
+        for target in schedules:
+            assert target["RetryPolicy"] == {
+                "MaximumRetryAttempts": 4,
+                "MaximumEventAgeInSeconds": 3600,
+            }
+            assert target["DeadLetterConfig"] == {"Arn": get_att("RuleDeadLetterQueue")}
+        return
     dlq_policy = cfn["Resources"]["RuleDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]
     (statement,) = dlq_policy["Statement"]
     allowed_rules = as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
     for rule_id, rule in rules.items():
         properties = rule["Properties"]
-        assert properties["EventPattern"]["source"] == ["aws.cloudwatch"]
-        assert properties["EventPattern"]["detail-type"] == ["CloudWatch Alarm State Change"]
+        pattern = properties["EventPattern"]
+        assert (pattern["source"], pattern["detail-type"]) in RULE_EVENT_KINDS, rule_id
         assert properties.get("State", "ENABLED") == "ENABLED"
         (target,) = properties["Targets"]
         assert target["RetryPolicy"] == {

@@ -8,5 +8,7 @@ SERVICE = "dynamodb-autoresponder"
 NAMESPACE = "DynamoDBAutoResponder"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Only the SDK is patched for X-Ray (the one library the package calls out with); patching
+# every supported library would import requests, sqlite3, ... at every cold start.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -7,6 +7,7 @@ code runs against AWS, the local emulator or moto; the region comes from setting
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -23,8 +24,18 @@ CLIENT_CONFIG = Config(
 )
 
 
+_CREATING = threading.Lock()
+
+
+@cache
+def session() -> Any:
+    """One boto3 session for every client: a session loads the SDK's endpoint and default
+    data files once (a session per client paid that again for each one at cold start)."""
+    return boto3.session.Session()
+
+
 @cache
 def client(service: str, region: str | None = None) -> Any:
     """The shared client for `service` (created on first use)."""
-    session: Any = boto3.session.Session()
-    return session.client(service, region_name=region, config=CLIENT_CONFIG)
+    with _CREATING:  # a session is not thread-safe; the clients it makes are
+        return session().client(service, region_name=region, config=CLIENT_CONFIG)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import client as default_client
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
+from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
 from autoresponder.models.table import Dimension
 
 DYNAMODB = "AWS/DynamoDB"
@@ -109,3 +111,85 @@ class CloudWatchMetrics:
         except AWS_ERRORS as exc:
             raise translate(exc, "DescribeAlarms", alarms=",".join(alarm_names)) from exc
         return {a["AlarmName"]: alarm_metrics(a) for a in answer.get("MetricAlarms", [])}
+
+    # -- scale_back --------------------------------------------------------------------------
+
+    def window_activity(
+        self,
+        table_name: str,
+        index_name: str | None,
+        dimension: Dimension,
+        start: datetime,
+        end: datetime,
+    ) -> WindowActivity:
+        """Consumed peak and throttled requests of one dimension, in one GetMetricData call."""
+        prefix = "Read" if dimension is Dimension.READ else "Write"
+        dimensions = [{"Name": "TableName", "Value": table_name}]
+        if index_name:
+            dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": index_name})
+        queries = [
+            {
+                "Id": query_id,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": DYNAMODB,
+                        "MetricName": metric_name,
+                        "Dimensions": dimensions,
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+                "ReturnData": True,
+            }
+            for query_id, metric_name in (
+                ("consumed", f"Consumed{prefix}CapacityUnits"),
+                ("throttled", f"{prefix}ThrottleEvents"),
+            )
+        ]
+        values: dict[str, list[float]] = {"consumed": [], "throttled": []}
+        kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
+        try:
+            while True:
+                answer = self.client.get_metric_data(**kwargs)
+                for result in answer.get("MetricDataResults", []):
+                    values.setdefault(result.get("Id", ""), []).extend(result.get("Values", []))
+                if not answer.get("NextToken"):
+                    break
+                kwargs["NextToken"] = answer["NextToken"]
+        except AWS_ERRORS as exc:
+            raise translate(exc, "GetMetricData", table=table_name, index=index_name) from exc
+        consumed = values["consumed"]
+        return WindowActivity(
+            consumed_peak=max(consumed) / 60.0 if consumed else None,
+            throttle_events=float(sum(values["throttled"])),
+        )
+
+    def alarms_in_alarm(self) -> list[ActiveAlarm]:
+        """Every metric alarm of the account and region now in ALARM (paginated)."""
+        found: list[ActiveAlarm] = []
+        kwargs: dict[str, Any] = {"StateValue": "ALARM", "AlarmTypes": ["MetricAlarm"]}
+        try:
+            while True:
+                answer = self.client.describe_alarms(**kwargs)
+                found.extend(_active(alarm) for alarm in answer.get("MetricAlarms", []))
+                if not answer.get("NextToken"):
+                    return found
+                kwargs["NextToken"] = answer["NextToken"]
+        except AWS_ERRORS as exc:
+            raise translate(exc, "DescribeAlarms", state="ALARM") from exc
+
+
+def _active(alarm: Mapping[str, Any]) -> ActiveAlarm:
+    """A `DescribeAlarms` metric alarm in ALARM, with the datapoints its state reason gives."""
+    try:
+        reason = json.loads(alarm.get("StateReasonData") or "{}")
+    except json.JSONDecodeError:
+        reason = {}
+    points = reason.get("recentDatapoints", []) if isinstance(reason, dict) else []
+    since = alarm.get("StateUpdatedTimestamp")
+    return ActiveAlarm(
+        alarm_name=alarm["AlarmName"],
+        metrics=alarm_metrics(alarm),
+        since=since if isinstance(since, datetime) else datetime.now(UTC),
+        recent_datapoints=[float(p) for p in points if isinstance(p, int | float)],
+    )

@@ -7,6 +7,7 @@ Key layout (partition key `pk`, sort key `sk`, TTL `expires_at` in epoch seconds
 | decision record   | `DECISION#<table>`     | `ALARM#<state timestamp>#<alarm>#<runbook>` |
 |                   |                        | or `RUN#<decided at>#<runbook>`             |
 | rejected event    | `REJECT`               | `<decided at>#<runbook>#<event id>`         |
+| latency report    | `REPORT#report_latency_regression` | `RUN#<scheduled time>`          |
 | scale history     | `SCALE`                | `<table>#<index or ->#<read/write>`         |
 | table lock        | `LOCK`                 | `<table>`                                   |
 | delivery attempts | `ATTEMPT`              | `<runbook>#<alarm>@<state timestamp>`       |
@@ -26,10 +27,15 @@ from pydantic import TypeAdapter
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import client as default_client
 from autoresponder.domain.scaling import Limits, ScaleHistory
-from autoresponder.models.decision import Action, Decision
-from autoresponder.models.table import Dimension
+from autoresponder.models.decision import Action, AutoScalingLimits, Decision
+from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
 
 _LIMITS: TypeAdapter[Limits] = TypeAdapter(Limits)
+_LIMIT_KINDS: dict[str, type[Capacity] | type[AutoScalingLimits] | type[OnDemandLimits]] = {
+    "Capacity": Capacity,
+    "AutoScalingLimits": AutoScalingLimits,
+    "OnDemandLimits": OnDemandLimits,
+}
 SCALE_PK = "SCALE"
 LOCK_PK = "LOCK"
 ATTEMPT_PK = "ATTEMPT"
@@ -56,6 +62,8 @@ def history_item(history: ScaleHistory) -> dict[str, Any]:
         "after": _s(history.after.model_dump_json()),
         "original": _s(history.original.model_dump_json()),
         "before_kind": _s(type(history.before).__name__),
+        "after_kind": _s(type(history.after).__name__),
+        "original_kind": _s(type(history.original).__name__),
     }
     if history.throttle_value is not None:
         item["throttle_value"] = {"N": repr(float(history.throttle_value))}
@@ -64,7 +72,12 @@ def history_item(history: ScaleHistory) -> dict[str, Any]:
 
 def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
     def limits(key: str) -> Limits:
-        return _LIMITS.validate_json(item[key]["S"])
+        # `{"read": .., "write": ..}` fits Capacity and OnDemandLimits alike: the kind decides
+        # (items written before `after_kind`/`original_kind` existed: the kind of `before`).
+        kind = (item.get(f"{key}_kind") or item.get("before_kind") or {}).get("S")
+        model = _LIMIT_KINDS.get(kind or "")
+        raw = item[key]["S"]
+        return model.model_validate_json(raw) if model else _LIMITS.validate_json(raw)
 
     throttle = item.get("throttle_value")
     return ScaleHistory(

@@ -39,11 +39,8 @@ def alarm_console_url(region: str, alarm_name: str) -> str:
 
 
 def _title(decision: Decision) -> str:
-    where = decision.table_name or "unknown table"
-    if decision.index_name:
-        where = f"{where}/{decision.index_name}"
     prefix = "[DRY RUN] " if decision.dry_run else ""
-    return f"{prefix}{decision.action.replace('_', ' ')}: {where}"
+    return f"{prefix}{decision.action.replace('_', ' ')}: {decision.subject()}"
 
 
 _LABELS = {

@@ -109,6 +109,12 @@ class Decision(BaseModel):
         """Runbook-specific lines for the notification body (subclasses add theirs)."""
         return []
 
+    def subject(self) -> str:
+        """What the decision is about, for the notification's title: the table (and index).
+        A decision about several tables (a daily report) names them instead."""
+        where = self.table_name or "unknown table"
+        return f"{where}/{self.index_name}" if self.index_name else where
+
     def as_result(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

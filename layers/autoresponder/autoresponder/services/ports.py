@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
-from autoresponder.domain.notification import Notification
-from autoresponder.domain.scaling import ScaleHistory
-from autoresponder.models.alarm import AlarmMetric
-from autoresponder.models.decision import Decision
-from autoresponder.models.table import (
-    Capacity,
-    Dimension,
-    OnDemandLimits,
-    ScalableTarget,
-    TableDescription,
-)
+if TYPE_CHECKING:  # annotations only: a runbook does not import the other runbooks' models
+    from autoresponder.domain.latency import Series
+    from autoresponder.domain.notification import Notification
+    from autoresponder.domain.scaling import ScaleHistory
+    from autoresponder.models.alarm import AlarmMetric
+    from autoresponder.models.decision import Decision
+    from autoresponder.models.hot_keys import InsightsMode, InsightsStatus, RuleKind, RuleReport
+    from autoresponder.models.onboarding import AlarmDefinition, ObservedAlarm
+    from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
+    from autoresponder.models.table import (
+        Capacity,
+        Dimension,
+        OnDemandLimits,
+        ScalableTarget,
+        TableDescription,
+    )
 
 
 class Clock(Protocol):
@@ -102,3 +107,99 @@ class DecisionStore(Protocol):
 
 class Notifier(Protocol):
     def publish(self, notification: Notification) -> None: ...
+
+
+# report_latency_regression ------------------------------------------------------------------
+
+
+class TableCatalog(TableReader, Protocol):
+    def list_table_names(self) -> list[str]: ...
+
+
+class LatencyMetricsReader(Protocol):
+    def read(
+        self, wanted: Sequence[Series], start: datetime, end: datetime, period: timedelta
+    ) -> Mapping[Series, Mapping[datetime, float]]:
+        """Each series' value per period (by period start) in [start, end), in as few
+        GetMetricData calls as the API allows."""
+
+
+class RecentDecisions(Protocol):
+    def decisions_since(self, table_name: str, since: datetime) -> list[Decision]:
+        """The decisions recorded for a table since `since` (the decision table knows)."""
+
+
+class ContributorInsightsPort(Protocol):
+    """DynamoDB's Contributor Insights rules of a table or index, and their reports."""
+
+    def describe(self, table_name: str, index_name: str | None) -> InsightsStatus: ...
+
+    def report(
+        self,
+        rule_name: str,
+        kind: RuleKind,
+        *,
+        start: datetime,
+        end: datetime,
+        period_seconds: int,
+        max_contributors: int,
+    ) -> RuleReport:
+        """One `GetInsightRuleReport` call for one rule."""
+
+    def enable(self, table_name: str, index_name: str | None, mode: InsightsMode) -> str:
+        """`UpdateContributorInsights` ENABLE; returns the new status."""
+
+
+# scale_back ---------------------------------------------------------------------------------
+
+
+class ActivityReader(Protocol):
+    def window_activity(
+        self,
+        table_name: str,
+        index_name: str | None,
+        dimension: Dimension,
+        start: datetime,
+        end: datetime,
+    ) -> WindowActivity:
+        """Consumed peak and throttled requests of one dimension over [start, end]."""
+
+
+class ActiveAlarmReader(Protocol):
+    def alarms_in_alarm(self) -> list[ActiveAlarm]:
+        """Every metric alarm now in ALARM."""
+
+
+class ScaleHistoryStore(DecisionStore, Protocol):
+    def all_scale_history(self) -> dict[str, ScaleHistory]:
+        """Every table/index/dimension the responder raised, by `<table>#<index or ->#<dim>`."""
+
+
+# onboard_tables -----------------------------------------------------------------------------
+
+
+class AlarmRegistry(Protocol):
+    """CloudWatch alarms under the responder's name prefix."""
+
+    def alarms(self, name_prefix: str) -> dict[str, ObservedAlarm]:
+        """Every alarm whose name starts with `name_prefix`, by name, with its tags."""
+
+    def put(self, alarm: AlarmDefinition) -> None:
+        """PutMetricAlarm: create, or update a definition (tags are set on creation)."""
+
+    def delete(self, names: Sequence[str]) -> None: ...
+
+
+class LatencyOperationsReader(Protocol):
+    def latency_operations(self, table_name: str | None = None) -> dict[str, set[str]]:
+        """Operations with a `SuccessfulRequestLatency` metric listed, per table."""
+
+
+# every runbook ------------------------------------------------------------------------------
+
+
+class DryRunSwitch(Protocol):
+    """The stack-wide kill switch: engaged → every runbook decides and notifies but changes
+    nothing (read once per invocation, before anything is decided)."""
+
+    def engaged(self) -> bool: ...

@@ -45,27 +45,37 @@ class DecisionRecorder:
             self._announce(decision)
         return decision
 
-    def resume(self, decision_key: tuple[str, str]) -> Decision | None:
-        """The decision already taken for this event, announced now if it was not yet."""
+    def resume(
+        self, decision_key: tuple[str, str], decision_type: type[Decision] = Decision
+    ) -> Decision | None:
+        """The decision already taken for this event, announced now if it was not yet.
+
+        `decision_type`: the runbook's `Decision` subclass, so its own `notify` and notification
+        lines apply to the resumed decision too."""
         found = self._store.recorded(decision_key)
         if found is None:
             return None
         decision, notified = found
+        if decision_type is not type(decision):
+            decision = decision_type.model_validate(decision.model_dump())
         if decision.action == "defer":
             return None
         logger.info("decision already taken for this event", record_key=decision_key[1])
         if decision.notify and not notified:
-            self._announce(decision)
+            self._announce(decision, decision_key)
         return decision
 
-    def _announce(self, decision: Decision) -> None:
+    def _announce(self, decision: Decision, key: tuple[str, str] | None = None) -> None:
+        """Publish, then mark the record notified (under `key`: a resumed decision is parsed as
+        the base `Decision`, whose `record_key()` may differ from a subclass's)."""
         self._notifier.publish(build_notification(decision, self._region))
-        self._store.mark_notified(decision.record_key())
+        self._store.mark_notified(key or decision.record_key())
 
     @staticmethod
     def _measure(decision: Decision) -> None:
         """One metric per outcome (named after the action), per runbook; and the delay."""
-        metrics.add_dimension(name="runbook", value=decision.runbook)
+        if metrics.dimension_set.get("runbook") != decision.runbook:  # a run has many decisions
+            metrics.add_dimension(name="runbook", value=decision.runbook)
         metrics.add_metric(name=decision.action, unit=MetricUnit.Count, value=1)
         if decision.state_timestamp is not None:
             elapsed = (decision.decided_at - decision.state_timestamp).total_seconds()

@@ -31,13 +31,13 @@ from autoresponder.errors import (
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import (
     Action,
-    AutoScalingLimits,
     Decision,
     Severity,
     decision_key,
 )
-from autoresponder.models.table import Capacity, OnDemandLimits, TablePolicy
+from autoresponder.models.table import TablePolicy
 from autoresponder.observability import logger
+from autoresponder.services.capacity_change import CapacityChange, CapacityChanger, table_lock
 from autoresponder.services.ports import (
     AlarmReader,
     AutoScalingPort,
@@ -88,6 +88,32 @@ def reject(
     return recorder.finish(decision, raw_event=event)
 
 
+def throttle_change(case: ThrottleCase, plan: Plan) -> CapacityChange:
+    """The change a mutating throttle plan makes, with the history it leaves (the original is
+    kept across raises for the scale-back)."""
+    dimension = plan.dimension
+    assert dimension is not None and plan.before is not None and plan.after is not None
+    previous = case.history
+    intent = ScaleHistory(
+        scaled_at=case.now,
+        event_key=case.event_key,
+        action=plan.action,
+        before=plan.before,
+        after=plan.after,
+        original=previous.original if previous is not None else plan.before,
+        throttle_value=case.throttle_value,
+    )
+    return CapacityChange(
+        table_name=case.target.table_name,
+        index_name=case.target.index_name,
+        dimension=dimension,
+        after=plan.after,
+        intent=intent,
+        previous=previous,
+        scalable_target=case.scalable_target,
+    )
+
+
 class ScaleOnThrottle:
     """The throttle runbook's use case. Ports are passed in; the handler builds the real ones."""
 
@@ -113,6 +139,7 @@ class ScaleOnThrottle:
         self._recorder = recorder
         self._clock = clock
         self._config = config
+        self._changer = CapacityChanger(capacity=capacity, autoscaling=autoscaling, store=store)
 
     def handle(self, raw: object) -> Decision:
         """Parse, then respond. Anything unparseable is a recorded `reject`."""
@@ -176,11 +203,7 @@ class ScaleOnThrottle:
             return self._finish(event, target, refused)
         owner = event.idempotency_key
         now = self._clock.now()
-        if not self._store.acquire_lock(target.table_name, owner, self._config.lock_seconds, now):
-            raise TableBusyError(
-                "another change of this table is in progress", table=target.table_name
-            )
-        try:
+        with table_lock(self._store, target.table_name, owner, self._config.lock_seconds, now):
             case = self._gather(event, target, signal, table_policy)
             plan = decide_throttle(case, self._config.policy)
             if plan.mutates and plan.rule != "already_applied":
@@ -192,8 +215,6 @@ class ScaleOnThrottle:
             if plan.mutates and plan.rule != "already_applied" and not dry_run:
                 self._apply(case, plan)
             return self._finish(event, target, plan, dry_run=dry_run, case=case)
-        finally:
-            self._store.release_lock(target.table_name, owner)
 
     def _gather(
         self,
@@ -243,33 +264,7 @@ class ScaleOnThrottle:
         dimension = plan.dimension
         assert dimension is not None and plan.before is not None and plan.after is not None
         target = case.target
-        previous = case.history
-        original = previous.original if previous is not None else plan.before
-        intent = ScaleHistory(
-            scaled_at=case.now,
-            event_key=case.event_key,
-            action=plan.action,
-            before=plan.before,
-            after=plan.after,
-            original=original,
-            throttle_value=case.throttle_value,
-        )
-        self._store.save_scale_history(target.table_name, target.index_name, dimension, intent)
-        try:
-            if isinstance(plan.after, Capacity):
-                self._capacity.set_provisioned(target.table_name, target.index_name, plan.after)
-            elif isinstance(plan.after, AutoScalingLimits):
-                assert case.scalable_target is not None
-                self._autoscaling.set_limits(
-                    case.scalable_target, plan.after.min_capacity, plan.after.max_capacity
-                )
-            elif isinstance(plan.after, OnDemandLimits):
-                self._capacity.set_on_demand_max(target.table_name, target.index_name, plan.after)
-        except Exception:
-            self._store.restore_scale_history(
-                target.table_name, target.index_name, dimension, previous
-            )
-            raise
+        self._changer.apply(throttle_change(case, plan))
         logger.info(
             "capacity raised",
             table=target.table_name,

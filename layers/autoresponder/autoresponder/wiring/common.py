@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -17,9 +18,14 @@ from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
 from autoresponder.adapters.decision_store import DynamoDBDecisionStore
 from autoresponder.adapters.sns_notifier import SnsNotifier
+from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @lru_cache(maxsize=1)
@@ -47,11 +53,48 @@ def clock() -> SystemClock:
     return SystemClock()
 
 
+@lru_cache(maxsize=1)
+def dry_run_switch() -> DryRunSwitch:
+    """The kill switch (`DRY_RUN_PARAMETER_NAME`), or none when no parameter is configured."""
+    settings = get_settings()
+    if not settings.dry_run_parameter_name:
+        return NoDryRunSwitch()
+    return SsmDryRunSwitch(
+        settings.dry_run_parameter_name,
+        max_age_seconds=settings.dry_run_parameter_max_age_seconds,
+        region=settings.aws_region,
+    )
+
+
+def forced_dry_run() -> bool:
+    """Whether this invocation is a dry run whatever the table says: `DRY_RUN`, or the kill
+    switch (read only when `DRY_RUN` is off). Each runbook adds the table tag itself."""
+    return get_settings().dry_run or dry_run_switch().engaged()
+
+
+Config = TypeVar("Config", bound="DataclassInstance")
+
+
+def with_dry_run(config: Config, dry_run: bool) -> Config:
+    """A runbook's config with `dry_run` forced on (kill switch), else unchanged."""
+    return replace(config, dry_run=True) if dry_run else config
+
+
 Respond = Callable[[AlarmStateChangeEvent], dict[str, Any]]
 
 
-def idempotent(runbook: str, respond: Respond) -> Callable[..., dict[str, Any]]:
-    """Wrap `respond` with Powertools Idempotency keyed by (runbook, alarm, state timestamp).
+class Keyed(Protocol):
+    """An event that knows its delivery key (an alarm state change, a scheduled run)."""
+
+    @property
+    def idempotency_key(self) -> str: ...
+
+
+def idempotent(
+    runbook: str, respond: Callable[[Any], dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
+    """Wrap `respond` with Powertools Idempotency keyed by (runbook, `event.idempotency_key`):
+    alarm and state timestamp for an alarm, schedule and scheduled time for a scheduled run.
 
     A duplicate delivery returns the first result without acting or notifying again; a
     concurrent duplicate raises `IdempotencyAlreadyInProgressError`, so Lambda retries it.
@@ -68,7 +111,7 @@ def idempotent(runbook: str, respond: Respond) -> Callable[..., dict[str, Any]]:
     )
     config = IdempotencyConfig(expires_after_seconds=settings.idempotency_ttl_minutes * 60)
 
-    def run(*, key: dict[str, str], event: AlarmStateChangeEvent) -> dict[str, Any]:
+    def run(*, key: dict[str, str], event: Keyed) -> dict[str, Any]:
         del key  # only the idempotency key: Powertools hashes it
         return respond(event)
 
@@ -76,7 +119,7 @@ def idempotent(runbook: str, respond: Respond) -> Callable[..., dict[str, Any]]:
         data_keyword_argument="key", persistence_store=persistence, config=config
     )(run)
 
-    def call(event: AlarmStateChangeEvent, context: Any = None) -> dict[str, Any]:
+    def call(event: Keyed, context: Any = None) -> dict[str, Any]:
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
             config.register_lambda_context(context)
         key = {"runbook": runbook, "event": event.idempotency_key}

@@ -22,7 +22,14 @@ from autoresponder.services.scale_on_throttle import (
     reject,
 )
 from autoresponder.settings import Settings, get_settings
-from autoresponder.wiring.common import clock, decision_store, idempotent, recorder
+from autoresponder.wiring.common import (
+    clock,
+    decision_store,
+    forced_dry_run,
+    idempotent,
+    recorder,
+    with_dry_run,
+)
 
 
 def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
@@ -43,8 +50,9 @@ def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
     )
 
 
-@lru_cache(maxsize=1)
-def service() -> ScaleOnThrottle:
+@lru_cache(maxsize=2)
+def service(dry_run: bool = False) -> ScaleOnThrottle:
+    """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
     settings = get_settings()
     region = settings.aws_region
     cloudwatch = CloudWatchMetrics(region=region)
@@ -58,15 +66,16 @@ def service() -> ScaleOnThrottle:
         store=decision_store(),
         recorder=recorder(),
         clock=clock(),
-        config=throttle_config(settings),
+        config=with_dry_run(throttle_config(settings), dry_run),
     )
 
 
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse, then respond once per delivery."""
-    runbook = service()
-    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+    respond_once = idempotent(
+        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    )
 
     def run(raw: object, context: Any = None) -> dict[str, Any]:
         try:

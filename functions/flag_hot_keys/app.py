@@ -1,0 +1,18 @@
+"""flag_hot_keys: name the hot keys behind a DynamoDB throttling alarm (Contributor Insights)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autoresponder.observability import logger, metrics, tracer
+from autoresponder.wiring.flag_hot_keys import runner
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Parse the EventBridge alarm event, respond once, return the decision."""
+    return runner()(event, context)

@@ -1,0 +1,18 @@
+"""scale_back: on a schedule, follow up throttling that lasts and scale back when it is over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autoresponder.observability import logger, metrics, tracer
+from autoresponder.wiring.scale_back import runner
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Parse the EventBridge Scheduled Event, run once, return the run's decisions."""
+    return runner()(event, context)

@@ -1,0 +1,340 @@
+"""Which alarms a covered table should have, and how to get from what exists to that. Pure.
+
+Alarms per covered table (`autoresponder:managed=true`, or on the stack's watch list):
+
+| alarm (name suffix)                 | metric (`AWS/DynamoDB`)              | where               |
+|-------------------------------------|--------------------------------------|---------------------|
+| `read/write-provisioned-throttle`   | `Read/WriteProvisionedThroughput...` | provisioned, + GSIs |
+| `read/write-key-range-throttle`     | `Read/WriteKeyRangeThroughput...`    | any table, + GSIs   |
+| `read/write-max-on-demand-throttle` | `Read/WriteMaxOnDemandThroughput...` | on-demand, + GSIs   |
+| `latency-<Operation>`               | `SuccessfulRequestLatency`           | table, per op.      |
+
+(`...` is `ThrottleEvents`.)
+
+Names: `<prefix><table>[-<index>]-<kind>`, the prefix being the stack parameter
+`AlarmNamePrefix` (default `autoresponder-`); a name longer than CloudWatch's 255 characters is
+cut and ends in a hash. Throttle alarms: `Sum > threshold` (default 0: any throttled request)
+over 1 period of 60 s. Latency alarms: `Average > target` for 5 consecutive 1-minute periods,
+the target per operation from settings (GetItem 10 ms, Query 20 ms, batch 100 ms, others 25 ms).
+Missing data is not breaching: no request, no alarm.
+
+Operations "the table serves": those CloudWatch lists a `SuccessfulRequestLatency` metric for
+(TableName + Operation); CloudWatch lists a metric for two weeks after its last datapoint, so
+the set follows real traffic without flapping hour to hour, and listing metrics is free where
+reading their data is not. A table CloudWatch lists nothing for (new, or idle for two weeks)
+gets the default operations (GetItem, Query, PutItem, UpdateItem).
+
+Reconcile compares each wanted alarm with the alarm of that name: missing → create; made by the
+responder (tag `autoresponder:created-by=onboard_tables`) but defined differently → update;
+same → unchanged; made by anyone else → conflict, never touched. The responder's alarms for a
+table that is no longer covered, or for an index or operation the table no longer has, are
+deleted. Nothing else ever is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from autoresponder.domain.latency import DEFAULT_SLA_MS, OPERATIONS
+from autoresponder.models.hot_keys import InsightsStatus
+from autoresponder.models.onboarding import (
+    AlarmDefinition,
+    AlarmKind,
+    AlarmSpec,
+    Coverage,
+    ObservedAlarm,
+    OnboardAction,
+)
+from autoresponder.models.table import TableDescription, TablePolicy
+
+DYNAMODB = "AWS/DynamoDB"
+MAX_ALARM_NAME = 255
+LATENCY_METRIC = "SuccessfulRequestLatency"
+
+_THROTTLE_METRICS: Mapping[AlarmKind, str] = MappingProxyType(
+    {
+        AlarmKind.READ_PROVISIONED: "ReadProvisionedThroughputThrottleEvents",
+        AlarmKind.WRITE_PROVISIONED: "WriteProvisionedThroughputThrottleEvents",
+        AlarmKind.READ_KEY_RANGE: "ReadKeyRangeThroughputThrottleEvents",
+        AlarmKind.WRITE_KEY_RANGE: "WriteKeyRangeThroughputThrottleEvents",
+        AlarmKind.READ_MAX_ON_DEMAND: "ReadMaxOnDemandThroughputThrottleEvents",
+        AlarmKind.WRITE_MAX_ON_DEMAND: "WriteMaxOnDemandThroughputThrottleEvents",
+    }
+)
+_PROVISIONED_KINDS = (AlarmKind.READ_PROVISIONED, AlarmKind.WRITE_PROVISIONED)
+_ON_DEMAND_KINDS = (AlarmKind.READ_MAX_ON_DEMAND, AlarmKind.WRITE_MAX_ON_DEMAND)
+_KEY_RANGE_KINDS = (AlarmKind.READ_KEY_RANGE, AlarmKind.WRITE_KEY_RANGE)
+
+DEFAULT_LATENCY_TARGETS_MS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_SLA_MS))
+"""The latency runbook's targets (report_latency_regression): alarm and report agree."""
+DEFAULT_OPERATIONS = ("GetItem", "Query", "PutItem", "UpdateItem")
+
+
+def throttle_metric(kind: AlarmKind) -> str:
+    return _THROTTLE_METRICS[kind]
+
+
+@dataclass(frozen=True)
+class AlarmPolicy:
+    """Names and thresholds of the alarms (from settings)."""
+
+    prefix: str = "autoresponder-"
+    period_seconds: int = 60
+    throttle_threshold: float = 0.0
+    throttle_periods: int = 1
+    latency_periods: int = 5
+    latency_targets_ms: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_LATENCY_TARGETS_MS)
+    )
+    latency_default_ms: float = 25.0
+    default_operations: tuple[str, ...] = DEFAULT_OPERATIONS
+
+    def latency_target(self, operation: str) -> float:
+        return self.latency_targets_ms.get(operation, self.latency_default_ms)
+
+
+# --------------------------------------------------------------------------------------------
+# coverage
+# --------------------------------------------------------------------------------------------
+def coverage_of(
+    table_name: str, tags: Mapping[str, str], watch_list: Collection[str]
+) -> Coverage | None:
+    """`managed` when tagged, else `watch` when on the stack's watch list, else not covered."""
+    if TablePolicy.from_tags(dict(tags)).managed:
+        return Coverage.MANAGED
+    if table_name in watch_list:
+        return Coverage.WATCH
+    return None
+
+
+def parse_watch_list(raw: str) -> frozenset[str]:
+    """`WATCH_TABLES`: table names separated by commas (blanks ignored)."""
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+# --------------------------------------------------------------------------------------------
+# the wanted alarms
+# --------------------------------------------------------------------------------------------
+def alarm_name(prefix: str, table_name: str, index_name: str | None, suffix: str) -> str:
+    """`<prefix><table>[-<index>]-<suffix>`, cut to 255 characters with a hash if longer."""
+    where = f"{table_name}-{index_name}" if index_name else table_name
+    name = f"{prefix}{where}-{suffix}"
+    if len(name) <= MAX_ALARM_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    tail = f"-{suffix}-{digest}"
+    return f"{prefix}{where}"[: MAX_ALARM_NAME - len(tail)] + tail
+
+
+def served_operations(listed: Iterable[str], policy: AlarmPolicy) -> tuple[str, ...]:
+    """Operations with latency metrics listed by CloudWatch, else the default operations.
+
+    Only operations DynamoDB documents `SuccessfulRequestLatency` for count (`GetRecords`, a
+    streams operation with another dimension set, does not)."""
+    found = sorted({op for op in listed if op in OPERATIONS})
+    return tuple(found) if found else tuple(policy.default_operations)
+
+
+def _where(table_name: str, index_name: str | None) -> str:
+    return f"table {table_name}" + (f", index {index_name}" if index_name else "")
+
+
+def _throttle_alarm(
+    table_name: str, index_name: str | None, kind: AlarmKind, policy: AlarmPolicy
+) -> AlarmDefinition:
+    metric = throttle_metric(kind)
+    dimensions = {"TableName": table_name}
+    if index_name:
+        dimensions["GlobalSecondaryIndexName"] = index_name
+    return AlarmDefinition(
+        name=alarm_name(policy.prefix, table_name, index_name, kind.value),
+        table_name=table_name,
+        index_name=index_name,
+        kind=kind,
+        spec=AlarmSpec(
+            namespace=DYNAMODB,
+            metric_name=metric,
+            dimensions=tuple(sorted(dimensions.items())),
+            statistic="Sum",
+            period=policy.period_seconds,
+            evaluation_periods=policy.throttle_periods,
+            datapoints_to_alarm=policy.throttle_periods,
+            threshold=policy.throttle_threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            description=(
+                f"{metric} of {_where(table_name, index_name)} above "
+                f"{policy.throttle_threshold:g} per {policy.period_seconds} s. "
+                "Created by the DynamoDB auto-responder (onboard_tables); "
+                "edits are reverted at the next reconcile."
+            ),
+        ),
+    )
+
+
+def _latency_alarm(table_name: str, operation: str, policy: AlarmPolicy) -> AlarmDefinition:
+    target = policy.latency_target(operation)
+    return AlarmDefinition(
+        name=alarm_name(policy.prefix, table_name, None, f"{AlarmKind.LATENCY.value}-{operation}"),
+        table_name=table_name,
+        kind=AlarmKind.LATENCY,
+        operation=operation,
+        spec=AlarmSpec(
+            namespace=DYNAMODB,
+            metric_name=LATENCY_METRIC,
+            dimensions=(("Operation", operation), ("TableName", table_name)),
+            statistic="Average",
+            period=policy.period_seconds,
+            evaluation_periods=policy.latency_periods,
+            datapoints_to_alarm=policy.latency_periods,
+            threshold=target,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            description=(
+                f"Average {operation} latency of table {table_name} above {target:g} ms for "
+                f"{policy.latency_periods} consecutive periods of {policy.period_seconds} s. "
+                "Created by the DynamoDB auto-responder (onboard_tables); "
+                "edits are reverted at the next reconcile."
+            ),
+        ),
+    )
+
+
+def desired_alarms(
+    table: TableDescription, operations: Sequence[str], policy: AlarmPolicy
+) -> list[AlarmDefinition]:
+    """Every alarm a covered table should have, sorted by name."""
+    capacity_kinds = _ON_DEMAND_KINDS if table.is_on_demand else _PROVISIONED_KINDS
+    alarms = []
+    for index_name in (None, *sorted(table.indexes)):
+        for kind in (*capacity_kinds, *_KEY_RANGE_KINDS):
+            alarms.append(_throttle_alarm(table.table_name, index_name, kind, policy))
+    for operation in sorted(set(operations)):
+        alarms.append(_latency_alarm(table.table_name, operation, policy))
+    return sorted(alarms, key=lambda alarm: alarm.name)
+
+
+# --------------------------------------------------------------------------------------------
+# the diff
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlarmDiff:
+    """From the alarms that exist to the alarms one table should have."""
+
+    table_name: str
+    create: tuple[AlarmDefinition, ...] = ()
+    update: tuple[AlarmDefinition, ...] = ()
+    delete: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    enable_insights: tuple[str | None, ...] = ()
+    """Table (None) and GSIs whose Contributor Insights should be turned on."""
+    had_alarms: bool = False
+    """Whether the responder had made alarms for this table before."""
+    covered: bool = True
+    """False when the table lost its coverage: everything the responder made for it goes."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.create or self.update or self.delete or self.enable_insights)
+
+    @property
+    def action(self) -> OnboardAction | None:
+        """`onboard` (first alarms), `update_alarms`, `offboard` (all go), or None (no change)."""
+        if self.empty:
+            return None
+        if not self.covered:
+            return OnboardAction.OFFBOARD
+        return OnboardAction.UPDATE_ALARMS if self.had_alarms else OnboardAction.ONBOARD
+
+    def fingerprint(self) -> str:
+        """Stable hash of the change (same diff, same fingerprint)."""
+        parts = [
+            *(f"+{a.name}={a.spec.model_dump_json()}" for a in self.create),
+            *(f"~{a.name}={a.spec.model_dump_json()}" for a in self.update),
+            *(f"-{name}" for name in self.delete),
+            *(f"ci:{index or '-'}" for index in self.enable_insights),
+        ]
+        return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
+def diff_table(
+    table_name: str,
+    desired: Sequence[AlarmDefinition],
+    existing: Mapping[str, ObservedAlarm],
+    *,
+    enable_insights: Sequence[str | None] = (),
+    covered: bool = True,
+) -> AlarmDiff:
+    """The change for one table.
+
+    `existing`: every alarm under the prefix by name (the responder's and anyone else's). The
+    responder's alarms tagged with this table that are not wanted any more are deleted; an
+    alarm of a wanted name that someone else made is a conflict and left alone.
+    """
+    create, update, unchanged, conflicts = [], [], [], []
+    wanted_names = set()
+    for alarm in desired:
+        wanted_names.add(alarm.name)
+        found = existing.get(alarm.name)
+        if found is None:
+            create.append(alarm)
+        elif not found.ours or found.table_name != table_name:
+            # someone else's alarm, or (names are not unique: table `a-b` vs table `a` index
+            # `b`) the responder's alarm for another table: never taken over
+            conflicts.append(alarm.name)
+        elif found.spec != alarm.spec:
+            update.append(alarm)
+        else:
+            unchanged.append(alarm.name)
+    ours = sorted(
+        name for name, alarm in existing.items() if alarm.ours and alarm.table_name == table_name
+    )
+    delete = [name for name in ours if name not in wanted_names]
+    return AlarmDiff(
+        table_name=table_name,
+        create=tuple(create),
+        update=tuple(update),
+        delete=tuple(delete),
+        unchanged=tuple(unchanged),
+        conflicts=tuple(conflicts),
+        enable_insights=tuple(enable_insights),
+        had_alarms=bool(ours),
+        covered=covered,
+    )
+
+
+def offboard_diff(table_name: str, existing: Mapping[str, ObservedAlarm]) -> AlarmDiff:
+    """A table no longer covered (tag removed, off the watch list, or deleted): its alarms go."""
+    return diff_table(table_name, (), existing, covered=False)
+
+
+def tables_with_alarms(existing: Mapping[str, ObservedAlarm]) -> set[str]:
+    """Tables the responder has made alarms for (read off the alarms' tags)."""
+    return {alarm.table_name for alarm in existing.values() if alarm.table_name}
+
+
+def insights_to_enable(
+    table: TableDescription,
+    coverage: Coverage,
+    statuses: Mapping[str | None, InsightsStatus],
+    *,
+    setting_on: bool,
+    table_dry_run: bool,
+) -> tuple[str | None, ...]:
+    """Where to turn Contributor Insights on (THROTTLED_KEYS): only when the setting is on, only
+    on managed tables that are not in dry run (it is a change to the table and costs money), and
+    only where it is DISABLED (or FAILED). Where it is on in any mode it stays as it is
+    (ACCESSED_AND_THROTTLED_KEYS includes throttled keys: never downgraded); ENABLING and
+    DISABLING are someone's change in progress, left alone."""
+    if not setting_on or coverage is not Coverage.MANAGED or table_dry_run:
+        return ()
+    units = (None, *sorted(table.indexes))
+    return tuple(
+        unit
+        for unit in units
+        if (statuses[unit].status if unit in statuses else "DISABLED") in {"DISABLED", "FAILED"}
+    )

@@ -1,0 +1,68 @@
+"""Wiring of the flag_hot_keys runbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoresponder.adapters.contributor_insights import ContributorInsights
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.domain.hot_keys import HotKeyThresholds, InsightsPrices
+from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.models.hot_keys import RUNBOOK
+from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
+from autoresponder.services.scale_on_throttle import reject
+from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.common import clock, idempotent, recorder
+
+
+def hot_key_config(settings: Settings) -> HotKeyRunbookConfig:
+    return HotKeyRunbookConfig(
+        thresholds=HotKeyThresholds(
+            min_share=settings.hot_key_min_share,
+            min_partition_fraction=settings.hot_key_min_partition_fraction,
+            headroom_percent=settings.hot_key_headroom_percent,
+        ),
+        prices=InsightsPrices(
+            rule_month=settings.price_per_insight_rule_month,
+            per_million_events=settings.price_per_million_insight_events,
+        ),
+        min_window=timedelta(minutes=settings.hot_key_min_window_minutes),
+        max_contributors=settings.hot_key_max_contributors,
+        show_key_values=settings.show_key_values,
+        enable_insights=settings.enable_contributor_insights,
+        dry_run=settings.dry_run,
+    )
+
+
+@lru_cache(maxsize=1)
+def service() -> FlagHotKeys:
+    settings = get_settings()
+    region = settings.aws_region
+    return FlagHotKeys(
+        insights=ContributorInsights(region=region),
+        tables=DynamoDBTables(region=region),
+        recorder=recorder(),
+        clock=clock(),
+        config=hot_key_config(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def runner() -> Callable[[object, Any], dict[str, Any]]:
+    """The handler's whole job: parse, then respond once per delivery."""
+    runbook = service()
+    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        try:
+            event = AlarmStateChangeEvent.model_validate(raw)
+        except ValidationError as exc:
+            return reject(RUNBOOK, raw, exc, recorder(), clock()).as_result()
+        return respond_once(event, context)
+
+    return run

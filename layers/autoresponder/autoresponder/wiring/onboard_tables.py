@@ -1,0 +1,67 @@
+"""Wiring of onboard_tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from autoresponder.adapters.alarm_registry import CloudWatchAlarmRegistry
+from autoresponder.adapters.contributor_insights import ContributorInsights
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.domain.alarm_plan import (
+    DEFAULT_LATENCY_TARGETS_MS,
+    AlarmPolicy,
+    parse_watch_list,
+)
+from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
+from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.common import clock, decision_store, recorder
+
+
+def onboard_config(settings: Settings) -> OnboardConfig:
+    operations = tuple(sorted(parse_watch_list(settings.onboard_default_operations)))
+    return OnboardConfig(
+        policy=AlarmPolicy(
+            prefix=settings.alarm_name_prefix,
+            throttle_threshold=settings.onboard_throttle_threshold,
+            throttle_periods=settings.onboard_throttle_periods,
+            latency_periods=settings.onboard_latency_periods,
+            latency_targets_ms={**DEFAULT_LATENCY_TARGETS_MS, **settings.latency_sla_ms},
+            latency_default_ms=settings.onboard_latency_default_ms,
+            default_operations=operations or AlarmPolicy().default_operations,
+        ),
+        watch_list=parse_watch_list(settings.watch_tables),
+        dry_run=settings.dry_run,
+        contributor_insights=settings.enable_contributor_insights,
+        lock_seconds=max(settings.lock_seconds, 120),
+    )
+
+
+@lru_cache(maxsize=1)
+def service() -> OnboardTables:
+    settings = get_settings()
+    region = settings.aws_region
+    registry = CloudWatchAlarmRegistry(region=region)
+    return OnboardTables(
+        tables=DynamoDBTables(region=region),
+        alarms=registry,
+        operations=registry,
+        insights=ContributorInsights(region=region),
+        store=decision_store(),
+        recorder=recorder(),
+        clock=clock(),
+        config=onboard_config(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def runner() -> Callable[[object], dict[str, Any]]:
+    """The handler's whole job: parse, reconcile, answer (reconcile is idempotent by itself:
+    a duplicate delivery finds nothing left to change and announces nothing)."""
+    onboarding = service()
+
+    def run(raw: object) -> dict[str, Any]:
+        return onboarding.handle(raw).as_result()
+
+    return run

@@ -1,0 +1,70 @@
+"""Wiring of the report_latency_regression runbook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.adapters.latency_metrics import CloudWatchLatencyMetrics
+from autoresponder.domain.latency import DEFAULT_SLA_MS, LatencyPolicy
+from autoresponder.models.latency import RUNBOOK, TRIGGER
+from autoresponder.services.report_latency_regression import (
+    LatencyRunbookConfig,
+    ReportLatencyRegression,
+    reject,
+)
+from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.common import clock, decision_store, idempotent, recorder
+
+
+def latency_config(settings: Settings) -> LatencyRunbookConfig:
+    return LatencyRunbookConfig(
+        policy=LatencyPolicy(
+            regression_ratio=settings.latency_regression_ratio,
+            regression_floor_ms=settings.latency_regression_floor_ms,
+            min_samples=settings.latency_min_samples,
+            sla_min_samples=settings.latency_sla_min_samples,
+            sla_targets_ms={**DEFAULT_SLA_MS, **settings.latency_sla_ms},
+            capacity_near_percent=settings.latency_capacity_near_percent,
+            many_items_per_request=settings.latency_many_items_per_request,
+            recent_change=timedelta(hours=settings.latency_recent_change_hours),
+        ),
+        alarm_window=timedelta(minutes=settings.latency_window_minutes),
+        report_window=timedelta(hours=settings.latency_report_window_hours),
+        dry_run=settings.dry_run,
+    )
+
+
+@lru_cache(maxsize=1)
+def service() -> ReportLatencyRegression:
+    settings = get_settings()
+    region = settings.aws_region
+    return ReportLatencyRegression(
+        tables=DynamoDBTables(region=region),
+        metrics=CloudWatchLatencyMetrics(region=region),
+        history=decision_store(),
+        recorder=recorder(),
+        clock=clock(),
+        config=latency_config(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def runner() -> Callable[[object, Any], dict[str, Any]]:
+    """The handler's whole job: parse either trigger, then respond once per delivery."""
+    runbook = service()
+    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        try:
+            event = TRIGGER.validate_python(raw)
+        except ValidationError as exc:
+            return reject(raw, exc, recorder(), clock()).as_result()
+        return respond_once(event, context)
+
+    return run

@@ -1,0 +1,79 @@
+"""Wiring of the scale_back runbook (scheduled)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from autoresponder.adapters.autoscaling import ApplicationAutoScaling
+from autoresponder.adapters.cloudwatch import CloudWatchMetrics
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.domain.scale_back import ScaleBackPolicy
+from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
+from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.common import (
+    clock,
+    decision_store,
+    forced_dry_run,
+    recorder,
+    with_dry_run,
+)
+from autoresponder.wiring.scale_on_throttle import throttle_config
+
+
+def scale_back_config(settings: Settings) -> ScaleBackConfig:
+    throttle = throttle_config(settings)
+    return ScaleBackConfig(
+        policy=ScaleBackPolicy(
+            stabilization=timedelta(minutes=settings.scale_back_stabilization_minutes),
+            busy_percent=settings.scale_back_busy_percent,
+            headroom_percent=settings.headroom_percent,
+            max_step_percent=settings.scale_back_max_step_percent,
+            min_cut_percent=settings.scale_back_min_cut_percent,
+            spend_last_decrease=settings.scale_back_spend_last_decrease,
+        ),
+        throttle=throttle.policy,
+        prices=throttle.prices,
+        dry_run=settings.dry_run,
+        lookback=throttle.lookback,
+        lock_seconds=settings.lock_seconds,
+    )
+
+
+@lru_cache(maxsize=2)
+def service(dry_run: bool = False) -> ScaleBack:
+    """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
+    settings = get_settings()
+    region = settings.aws_region
+    cloudwatch = CloudWatchMetrics(region=region)
+    tables = DynamoDBTables(region=region)
+    return ScaleBack(
+        tables=tables,
+        capacity=tables,
+        autoscaling=ApplicationAutoScaling(region=region),
+        metrics=cloudwatch,
+        activity=cloudwatch,
+        alarms=cloudwatch,
+        store=decision_store(),
+        recorder=recorder(),
+        clock=clock(),
+        config=with_dry_run(scale_back_config(settings), dry_run),
+    )
+
+
+@lru_cache(maxsize=1)
+def runner() -> Callable[[object, Any], dict[str, Any]]:
+    """The handler's whole job: parse the scheduled event (or reject it), run once.
+
+    No Powertools Idempotency here: each decision of a run is keyed by the schedule's time, so
+    a duplicated or retried delivery resumes the decisions it already took (and the scale
+    history's intent stops a change from being made twice).
+    """
+
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        del context
+        return service(forced_dry_run()).handle(raw).as_result()
+
+    return run

@@ -1,0 +1,30 @@
+"""`make demo`'s onboarding: the hourly reconcile over the demo account, then a tag change that
+finds nothing left to do."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+from local import EVENTS
+from local.demo import ONBOARDING, run_demo
+
+
+def test_the_demo_onboards_every_managed_table_once(tmp_path):
+    for step in ONBOARDING:
+        shutil.copy(EVENTS / step.event, tmp_path / step.event)
+    out = io.StringIO()
+    report = run_demo(out, events_dir=tmp_path)
+    schedule, tag_change = report.onboarding
+    assert schedule.decision is not None and tag_change.decision is not None
+    assert schedule.decision["counts"] == {"onboard": 4}
+    created = {d["table_name"]: d["created"] for d in schedule.decision["decisions"]}
+    assert set(created) == {"orders", "profiles", "clickstream", "inventory"}  # not legacy
+    assert "autoresponder-orders-by-customer-write-provisioned-throttle" in created["orders"]
+    assert "autoresponder-clickstream-read-max-on-demand-throttle" in created["clickstream"]
+    assert sorted(m.attributes["table"] for m in schedule.notifications) == sorted(created)
+    assert (tag_change.decision["action"], tag_change.decision["table_name"]) == ("skip", "orders")
+    assert tag_change.notifications == []
+    text = out.getvalue()
+    assert "alarms   orders: 11 created (autoresponder-orders-…)" in text
+    assert "dynamodb table orders: autoresponder:managed changed" in text
