@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.onboarding import AlarmDefinition, AlarmSpec, ObservedAlarm
 
 LATENCY_METRIC = "SuccessfulRequestLatency"
@@ -63,18 +63,10 @@ def put_request(alarm: AlarmDefinition) -> dict[str, Any]:
     }
 
 
-class CloudWatchAlarmRegistry:
+class CloudWatchAlarmRegistry(AwsAdapter):
     """Implements `AlarmRegistry` and `LatencyOperationsReader`."""
 
-    def __init__(self, client: Any = None, region: str | None = None) -> None:
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("cloudwatch", self._region)
-        return self._client
+    service = "cloudwatch"
 
     # -- alarms ------------------------------------------------------------------------------
 

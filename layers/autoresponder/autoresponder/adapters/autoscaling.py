@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.table import Dimension, ScalableTarget
 
 
@@ -21,18 +19,10 @@ def scalable_dimension(index_name: str | None, dimension: Dimension) -> str:
     return f"dynamodb:{kind}:{units}"
 
 
-class ApplicationAutoScaling:
+class ApplicationAutoScaling(AwsAdapter):
     """Implements `AutoScalingPort`."""
 
-    def __init__(self, client: Any = None, region: str | None = None) -> None:
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("application-autoscaling", self._region)
-        return self._client
+    service = "application-autoscaling"
 
     def scalable_target(
         self, table_name: str, index_name: str | None, dimension: Dimension

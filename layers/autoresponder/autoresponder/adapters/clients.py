@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -39,3 +39,23 @@ def client(service: str, region: str | None = None) -> Any:
     """The shared client for `service` (created on first use)."""
     with _CREATING:  # a session is not thread-safe; the clients it makes are
         return session().client(service, region_name=region, config=CLIENT_CONFIG)
+
+
+class AwsAdapter:
+    """Base of the adapters: an injected client (tests), else the shared one, made on first use.
+
+    Subclasses name their AWS `service`; those with settings of their own call
+    `super().__init__(client, region)`.
+    """
+
+    service: ClassVar[str]
+
+    def __init__(self, client: Any = None, region: str | None = None) -> None:
+        self._client = client
+        self._region = region
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = client(self.service, self._region)
+        return self._client

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
 from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
 from autoresponder.models.table import Dimension
@@ -56,18 +56,10 @@ def alarm_metrics(alarm: Mapping[str, Any]) -> list[AlarmMetric]:
     return metrics
 
 
-class CloudWatchMetrics:
+class CloudWatchMetrics(AwsAdapter):
     """Implements `MetricsReader` and `AlarmReader`."""
 
-    def __init__(self, client: Any = None, region: str | None = None) -> None:
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("cloudwatch", self._region)
-        return self._client
+    service = "cloudwatch"
 
     def consumed_peak(
         self,

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.domain.scaling import Limits, ScaleHistory
 from autoresponder.models.decision import Action, AutoScalingLimits, Decision
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
@@ -91,8 +91,10 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
     )
 
 
-class DynamoDBDecisionStore:
+class DynamoDBDecisionStore(AwsAdapter):
     """Implements `DecisionStore` on the decision table."""
+
+    service = "dynamodb"
 
     def __init__(
         self,
@@ -104,14 +106,7 @@ class DynamoDBDecisionStore:
     ) -> None:
         self.table_name = table_name
         self._ttl = decision_ttl
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("dynamodb", self._region)
-        return self._client
+        super().__init__(client, region)
 
     # -- decisions ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.table import (
     BillingMode,
     Capacity,
@@ -70,18 +70,10 @@ def parse_table(raw: dict[str, Any]) -> TableDescription:
     )
 
 
-class DynamoDBTables:
+class DynamoDBTables(AwsAdapter):
     """Implements `TableReader` and `CapacityWriter`."""
 
-    def __init__(self, client: Any = None, region: str | None = None) -> None:
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("dynamodb", self._region)
-        return self._client
+    service = "dynamodb"
 
     def describe(self, table_name: str) -> TableDescription:
         try:

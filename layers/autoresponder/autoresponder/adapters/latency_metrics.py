@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.domain.latency import NAMESPACE, Series
 
 MAX_QUERIES_PER_CALL = 500
@@ -56,19 +56,14 @@ def _query(query_id: str, series: Series, period: timedelta) -> dict[str, Any]:
     }
 
 
-class CloudWatchLatencyMetrics:
+class CloudWatchLatencyMetrics(AwsAdapter):
     """Implements `LatencyMetricsReader`. `calls` counts the GetMetricData requests made."""
 
-    def __init__(self, client: Any = None, region: str | None = None) -> None:
-        self._client = client
-        self._region = region
-        self.calls = 0
+    service = "cloudwatch"
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("cloudwatch", self._region)
-        return self._client
+    def __init__(self, client: Any = None, region: str | None = None) -> None:
+        super().__init__(client, region)
+        self.calls = 0
 
     def read(
         self, wanted: Sequence[Series], start: datetime, end: datetime, period: timedelta

@@ -5,23 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
-from autoresponder.adapters.clients import client as default_client
+from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.domain.notification import Notification
 
 
-class SnsNotifier:
+class SnsNotifier(AwsAdapter):
     """Implements `Notifier`."""
+
+    service = "sns"
 
     def __init__(self, topic_arn: str, client: Any = None, region: str | None = None) -> None:
         self.topic_arn = topic_arn
-        self._client = client
-        self._region = region
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = default_client("sns", self._region)
-        return self._client
+        super().__init__(client, region)
 
     def publish(self, notification: Notification) -> None:
         try:

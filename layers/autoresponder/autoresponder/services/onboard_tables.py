@@ -58,6 +58,7 @@ from autoresponder.services.ports import (
     TableCatalog,
 )
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import reject
 
 Trigger = ScheduledEvent | TagChangeEvent
 
@@ -358,29 +359,14 @@ class OnboardTables:
         return self._finish(failed)
 
     def _reject(self, raw: object, error: Exception) -> Decision:
-        problems = (
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
-                for e in error.errors()[:5]
-            )
-            if isinstance(error, ValidationError)
-            else str(error)
+        return reject(
+            RUNBOOK,
+            raw,
+            error,
+            self._recorder,
+            self._clock,
+            expected="the hourly schedule nor a DynamoDB table's Tag Change on Resource event",
         )
-        event = raw if isinstance(raw, Mapping) else {"payload": repr(raw)[:10_000]}
-        decision = Decision(
-            runbook=RUNBOOK,
-            action=Action.REJECT,
-            table_name=None,
-            reason=(
-                "not the hourly schedule nor a DynamoDB table's Tag Change on Resource event: "
-                f"{problems}"
-            ),
-            rule="reject",
-            severity=Severity.WARNING,
-            event_id=str(event.get("id")) if isinstance(event.get("id"), str) else None,
-            decided_at=self._now(),
-        )
-        return self._recorder.finish(decision, raw_event=event)
 
     def _summary(
         self, trigger: Trigger, names: Sequence[str], decisions: list[OnboardDecision]

@@ -7,7 +7,7 @@ threshold still surface). The runbook changes nothing: it reports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -55,6 +55,7 @@ from autoresponder.services.ports import (
     TableCatalog,
 )
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import reject as reject_event
 
 
 @dataclass(frozen=True)
@@ -66,28 +67,15 @@ class LatencyRunbookConfig:
 
 
 def reject(raw: object, error: Exception, recorder: DecisionRecorder, clock: Clock) -> Decision:
-    """A payload that is neither an alarm state change nor a scheduled run: recorded, never
-    raised (a retry cannot fix it)."""
-    problems = (
-        "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
-            for e in error.errors()[:5]
-        )
-        if isinstance(error, ValidationError)
-        else str(error)
+    """A payload that is neither an alarm state change nor a scheduled run."""
+    return reject_event(
+        RUNBOOK,
+        raw,
+        error,
+        recorder,
+        clock,
+        expected="a well-formed CloudWatch alarm state change or scheduled event",
     )
-    event = raw if isinstance(raw, Mapping) else {"payload": repr(raw)[:10_000]}
-    decision = Decision(
-        runbook=RUNBOOK,
-        action=Action.REJECT,
-        table_name=None,
-        reason="not a well-formed CloudWatch alarm state change or scheduled event: " + problems,
-        rule="reject",
-        severity=Severity.WARNING,
-        event_id=str(event.get("id")) if isinstance(event.get("id"), str) else None,
-        decided_at=clock.now(),
-    )
-    return recorder.finish(decision, raw_event=event)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ from autoresponder.services.ports import (
     TableReader,
 )
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import reject
 from autoresponder.services.scale_on_throttle import throttle_change
 
 RUNBOOK = "scale_back"
@@ -218,22 +219,14 @@ class ScaleBack:
     # -- outcomes without a table --------------------------------------------------------------
 
     def _reject(self, raw: object, error: ValidationError) -> Decision:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
-            for e in error.errors()[:5]
+        return reject(
+            RUNBOOK,
+            raw,
+            error,
+            self._recorder,
+            self._clock,
+            expected="an EventBridge Scheduled Event",
         )
-        event = raw if isinstance(raw, Mapping) else {"payload": repr(raw)[:10_000]}
-        decision = Decision(
-            runbook=RUNBOOK,
-            action=Action.REJECT,
-            table_name=None,
-            reason=f"not an EventBridge Scheduled Event: {problems}",
-            rule="reject",
-            severity=Severity.WARNING,
-            event_id=str(event.get("id")) if isinstance(event.get("id"), str) else None,
-            decided_at=self._clock.now(),
-        )
-        return self._recorder.finish(decision, raw_event=event)
 
     def _nothing(self, event: ScheduledEvent, now: datetime) -> Decision:
         """Logged and returned, not recorded: most runs have nothing to do."""

@@ -48,6 +48,7 @@ from autoresponder.services.ports import (
     TableReader,
 )
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import reject
 
 RUNBOOK = "scale_on_throttle"
 
@@ -60,32 +61,6 @@ class ThrottleRunbookConfig:
     lookback: timedelta = timedelta(minutes=15)
     lock_seconds: int = 60
     max_attempts: int = 3
-
-
-def reject(
-    runbook: str, raw: object, error: Exception, recorder: DecisionRecorder, clock: Clock
-) -> Decision:
-    """A payload that is not a well-formed alarm state change: recorded, never raised."""
-    problems = (
-        "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
-            for e in error.errors()[:5]
-        )
-        if isinstance(error, ValidationError)
-        else str(error)
-    )
-    event = raw if isinstance(raw, Mapping) else {"payload": repr(raw)[:10_000]}
-    decision = Decision(
-        runbook=runbook,
-        action=Action.REJECT,
-        table_name=None,
-        reason=f"not a well-formed CloudWatch alarm state change: {problems}",
-        rule="reject",
-        severity=Severity.WARNING,
-        event_id=str(event.get("id")) if isinstance(event.get("id"), str) else None,
-        decided_at=clock.now(),
-    )
-    return recorder.finish(decision, raw_event=event)
 
 
 def throttle_change(case: ThrottleCase, plan: Plan) -> CapacityChange:

@@ -15,9 +15,15 @@ from autoresponder.domain.hot_keys import HotKeyThresholds, InsightsPrices
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.hot_keys import RUNBOOK
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
-from autoresponder.services.scale_on_throttle import reject
+from autoresponder.services.rejection import reject
 from autoresponder.settings import Settings, get_settings
-from autoresponder.wiring.common import clock, idempotent, recorder
+from autoresponder.wiring.common import (
+    clock,
+    forced_dry_run,
+    idempotent,
+    recorder,
+    with_dry_run,
+)
 
 
 def hot_key_config(settings: Settings) -> HotKeyRunbookConfig:
@@ -39,8 +45,9 @@ def hot_key_config(settings: Settings) -> HotKeyRunbookConfig:
     )
 
 
-@lru_cache(maxsize=1)
-def service() -> FlagHotKeys:
+@lru_cache(maxsize=2)
+def service(dry_run: bool = False) -> FlagHotKeys:
+    """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
     settings = get_settings()
     region = settings.aws_region
     return FlagHotKeys(
@@ -48,15 +55,16 @@ def service() -> FlagHotKeys:
         tables=DynamoDBTables(region=region),
         recorder=recorder(),
         clock=clock(),
-        config=hot_key_config(settings),
+        config=with_dry_run(hot_key_config(settings), dry_run),
     )
 
 
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse, then respond once per delivery."""
-    runbook = service()
-    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+    respond_once = idempotent(
+        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    )
 
     def run(raw: object, context: Any = None) -> dict[str, Any]:
         try:

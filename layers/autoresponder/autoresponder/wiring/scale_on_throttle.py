@@ -15,11 +15,11 @@ from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.scaling import ScalingPolicy
 from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.services.rejection import reject
 from autoresponder.services.scale_on_throttle import (
     RUNBOOK,
     ScaleOnThrottle,
     ThrottleRunbookConfig,
-    reject,
 )
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
