@@ -88,7 +88,11 @@ def build_notification(decision: Decision, region: str) -> Notification:
         title,
         "",
         f"What happened: {decision.reason}",
-        f"Table: {decision.table_name or '-'}   Index: {decision.index_name or '(base table)'}",
+        (
+            f"Table: {decision.table_name}   Index: {decision.index_name or '(base table)'}"
+            if decision.table_name
+            else "Tables: all managed tables"
+        ),
     ]
     if change:
         lines.append(f"Change: {change}")
@@ -123,7 +127,7 @@ def build_notification(decision: Decision, region: str) -> Notification:
             "keywords": [decision.runbook, decision.action, decision.severity.value],
         },
         "metadata": {
-            "threadId": f"{decision.runbook}/{decision.table_name}",
+            "threadId": f"{decision.runbook}/{decision.table_name or 'all-tables'}",
             "summary": title,
             "eventType": f"{decision.runbook}.{decision.action}",
             "relatedResources": [decision.table_name] if decision.table_name else [],
