@@ -14,7 +14,7 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke build clean
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke build clean bench backtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,9 +43,9 @@ sam-venv: $(SAM_VENV)/.installed ## create (once) the SAM CLI's own virtual envi
 
 scan-venv: $(SCAN_VENV)/.installed ## create (once) the scanners' own virtual environment in .venv-scan
 
-test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint
+test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint, scans, sam build
 
-check: fmt lint types unit cfn-lint sam-validate
+check: fmt lint types unit cfn-lint sam-validate scan build-check
 
 fmt: venv
 	$(PY) -m ruff format --check .
@@ -84,6 +84,19 @@ invoke: venv ## run one event: make invoke FUNCTION=scale_on_throttle EVENT=even
 
 build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no Docker)
 	$(SAM) build
+
+# Measurements (issue 8; docs/benchmarks.md): reports in bench/out/, not timed tests.
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
+	@touch $@
+
+bench: venv ## measure cold start, AWS calls per decision and a 500-event burst (bench/out/)
+	POWERTOOLS_LOG_LEVEL=ERROR $(PY) -m bench.cold_start
+	POWERTOOLS_LOG_LEVEL=ERROR $(PY) -m bench.aws_calls
+	POWERTOOLS_LOG_LEVEL=ERROR $(PY) -m bench.burst
+
+backtest: $(VENV)/.bench-installed ## replay demand traces: no automation, native auto scaling, this responder
+	$(PY) -m bench.backtest $(BACKTEST_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

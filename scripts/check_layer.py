@@ -344,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("build", nargs="?", type=Path, default=ROOT / ".aws-sam" / "build")
     parser.add_argument("--python", default=sys.executable, help="a CPython 3.13 interpreter")
     args = parser.parse_args(argv)
+    args.build = args.build.resolve()
     layer_root = args.build / LAYER_ID
     site = layer_root / "python"
     if not site.is_dir():

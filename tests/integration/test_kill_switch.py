@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
 from datetime import timedelta
 
 import pytest
 
+from autoresponder import wiring
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.observability import metrics
 from autoresponder.wiring.common import dry_run_switch, forced_dry_run
+from functions.onboard_tables.app import lambda_handler as onboard
 from functions.scale_on_throttle.app import lambda_handler
 from tests.builders import STATE_TIME, alarm_event
+from tests.onboarding import MANAGED, scheduled_event
 
 PARAMETER = "/dynamodb-autoresponder-dev/autoresponder/dry-run"
 REGION = "us-east-1"
@@ -150,3 +156,31 @@ def test_unreadable_switch_changes_nothing(switched, ssm, context):
     decision = lambda_handler(alarm_event(), context)
     assert (decision["action"], decision["dry_run"]) == ("scale_up", True)
     assert switched.capacity("orders") == (100, 50)
+
+
+def test_the_switch_stops_onboard_tables_creating_alarms(aws, ssm, context, monkeypatch):
+    monkeypatch.setenv("DRY_RUN_PARAMETER_NAME", PARAMETER)
+    aws.create_table("orders", 100, 50, tags=MANAGED)
+    _put(ssm, "true")
+    result = onboard(scheduled_event("s1", "2026-11-20T15:00:00Z"), context)
+    (decision,) = result["decisions"]
+    assert decision["dry_run"] is True
+    assert aws.cloudwatch.describe_alarms()["MetricAlarms"] == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(
+        info.name
+        for info in pkgutil.iter_modules(wiring.__path__)
+        if hasattr(importlib.import_module(f"{wiring.__name__}.{info.name}"), "runner")
+    ),
+)
+def test_every_runbook_wiring_can_be_forced_into_dry_run(aws, module):
+    # the runner asks `service(forced_dry_run())` for each delivery (kill switch)
+    wired = importlib.import_module(f"{wiring.__name__}.{module}")
+    assert "dry_run" in inspect.signature(wired.service).parameters
+    assert "forced_dry_run()" in inspect.getsource(wired.runner)
+    forced = wired.service(True)
+    config = getattr(forced, "config", None) or forced._config
+    assert config.dry_run is True

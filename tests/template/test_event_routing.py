@@ -5,6 +5,9 @@ whose EventBridge rules match each file, and the function whose schedule sends i
 documentation and the template cannot drift apart. Matching runs every EventBridge rule of the
 translated template (default parameter values) through `routing.matches` (moto's EventBridge
 pattern engine plus Event Ruler's array rules, see routing.py and test_routing.test_matcher).
+A maintained Python implementation of Event Ruler was looked for: PyPI's `event-ruler` (0.3.0,
+last released 2023-12) is the only one and is not maintained; moto's engine is, and the cases
+at the end of this file pin the documented semantics the template's patterns rely on.
 
 The responder's own alarms (queues, function errors and throttles) must reach no function.
 """

@@ -16,7 +16,13 @@ from autoresponder.domain.alarm_plan import (
 )
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.settings import Settings, get_settings
-from autoresponder.wiring.common import clock, decision_store, recorder
+from autoresponder.wiring.common import (
+    clock,
+    decision_store,
+    forced_dry_run,
+    recorder,
+    with_dry_run,
+)
 
 
 def onboard_config(settings: Settings) -> OnboardConfig:
@@ -38,8 +44,9 @@ def onboard_config(settings: Settings) -> OnboardConfig:
     )
 
 
-@lru_cache(maxsize=1)
-def service() -> OnboardTables:
+@lru_cache(maxsize=2)
+def service(dry_run: bool = False) -> OnboardTables:
+    """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
     settings = get_settings()
     region = settings.aws_region
     registry = CloudWatchAlarmRegistry(region=region)
@@ -51,7 +58,7 @@ def service() -> OnboardTables:
         store=decision_store(),
         recorder=recorder(),
         clock=clock(),
-        config=onboard_config(settings),
+        config=with_dry_run(onboard_config(settings), dry_run),
     )
 
 
@@ -59,9 +66,8 @@ def service() -> OnboardTables:
 def runner() -> Callable[[object], dict[str, Any]]:
     """The handler's whole job: parse, reconcile, answer (reconcile is idempotent by itself:
     a duplicate delivery finds nothing left to change and announces nothing)."""
-    onboarding = service()
 
     def run(raw: object) -> dict[str, Any]:
-        return onboarding.handle(raw).as_result()
+        return service(forced_dry_run()).handle(raw).as_result()
 
     return run

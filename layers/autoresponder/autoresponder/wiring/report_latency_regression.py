@@ -19,7 +19,14 @@ from autoresponder.services.report_latency_regression import (
     reject,
 )
 from autoresponder.settings import Settings, get_settings
-from autoresponder.wiring.common import clock, decision_store, idempotent, recorder
+from autoresponder.wiring.common import (
+    clock,
+    decision_store,
+    forced_dry_run,
+    idempotent,
+    recorder,
+    with_dry_run,
+)
 
 
 def latency_config(settings: Settings) -> LatencyRunbookConfig:
@@ -40,8 +47,9 @@ def latency_config(settings: Settings) -> LatencyRunbookConfig:
     )
 
 
-@lru_cache(maxsize=1)
-def service() -> ReportLatencyRegression:
+@lru_cache(maxsize=2)
+def service(dry_run: bool = False) -> ReportLatencyRegression:
+    """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
     settings = get_settings()
     region = settings.aws_region
     return ReportLatencyRegression(
@@ -50,15 +58,16 @@ def service() -> ReportLatencyRegression:
         history=decision_store(),
         recorder=recorder(),
         clock=clock(),
-        config=latency_config(settings),
+        config=with_dry_run(latency_config(settings), dry_run),
     )
 
 
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse either trigger, then respond once per delivery."""
-    runbook = service()
-    respond_once = idempotent(RUNBOOK, lambda event: runbook.respond(event).as_result())
+    respond_once = idempotent(
+        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    )
 
     def run(raw: object, context: Any = None) -> dict[str, Any]:
         try:
