@@ -49,6 +49,37 @@ def _fail_next(operation: str, code: str, status: int = 400, times: int = 1):
     )
 
 
+def _report_updating(times: int):
+    """moto never reports UPDATING: rewrite the next DescribeTable answers as UPDATING."""
+    remaining = {"n": times}
+
+    def rewrite(parsed, **kwargs):
+        if remaining["n"] > 0 and "Table" in parsed:
+            remaining["n"] -= 1
+            parsed["Table"]["TableStatus"] = "UPDATING"
+
+    client("dynamodb", "us-east-1").meta.events.register(
+        "after-call.dynamodb.DescribeTable", rewrite
+    )
+
+
+def test_updating_table_defers_and_the_last_attempt_is_announced(orders, context):
+    _report_updating(times=3)
+    event = alarm_event()
+    for _attempt in range(3):  # 1 + Lambda's 2 retries
+        with pytest.raises(TableBusyError):
+            lambda_handler(event, context)
+    assert orders.capacity("orders") == (100, 50)
+    [note] = orders.notifications()
+    assert note["MessageAttributes"]["action"]["Value"] == "defer"
+    assert note["MessageAttributes"]["severity"]["Value"] == "critical"
+    [item] = orders.decision_items("orders")
+    assert item["action"]["S"] == "defer"
+    # Once the table is ACTIVE again, a replay from the failure queue scales it, once.
+    assert lambda_handler(event, context)["action"] == "scale_up"
+    assert orders.capacity("orders") == (100, 60)
+
+
 def test_write_throttle_raises_write_capacity_and_reports(orders, context):
     result = lambda_handler(alarm_event(), context)
     assert result["action"] == "scale_up"
