@@ -102,6 +102,7 @@ class FakeAutoScaling:
 class FakeMetrics:
     peaks: dict[tuple[str, str | None, Dimension], float] = field(default_factory=dict)
     calls: int = 0
+    fail_with: AutoresponderError | None = None
 
     def consumed_peak(
         self,
@@ -112,6 +113,8 @@ class FakeMetrics:
         end: datetime,
     ) -> float | None:
         self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
         return self.peaks.get((table_name, index_name, dimension))
 
 

@@ -270,3 +270,11 @@ def test_description_errors_end_in_a_decision(world):
     decision = world.service().handle(alarm_event())
     assert decision.action == "fail"
     assert world.store.locks == {}
+
+
+def test_throttled_cloudwatch_still_scales_by_the_minimum_step(world):
+    world.metrics.fail_with = AwsThrottledError("GetMetricData failed: Throttling")
+    decision = world.service().handle(alarm_event())
+    assert decision.action == "scale_up"
+    assert world.capacity() == Capacity(read=100, write=60)
+    assert decision.inputs["consumed_peak_per_second"] is None

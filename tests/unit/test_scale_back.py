@@ -136,6 +136,21 @@ CASES = [
     ("throttled-in-window", case(throttled=3), Action.HOLD, "hold.throttled_recently", None),
     ("still-busy", case(peak=250), Action.HOLD, "hold.busy", None),
     ("updating", case(status="UPDATING"), Action.HOLD, "hold.updating", None),
+    # While UPDATING, DescribeTable still shows the value before the raise: not "restored".
+    (
+        "updating-shows-old-value",
+        case(status="UPDATING", current=100, raised_to=400),
+        Action.HOLD,
+        "hold.updating",
+        None,
+    ),
+    (
+        "updating-not-changed-elsewhere",
+        case(status="UPDATING", current=300, raised_to=400),
+        Action.HOLD,
+        "hold.updating",
+        None,
+    ),
     ("half-step", case(peak=10), Action.SCALE_DOWN, "provisioned.scale_down", 200),
     ("last-step-restores", case(current=150), Action.SCALE_DOWN, "provisioned.restore", 100),
     ("peak-plus-headroom", case(peak=180), Action.SCALE_DOWN, "provisioned.scale_down", 225),

@@ -164,6 +164,12 @@ def precheck(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan | None:
     unit = case.table.unit(case.index_name)
     if unit is None:
         return _forget(case, "index_missing", f"{where} no longer exists")
+    # While UPDATING, DescribeTable still reports the old throughput: judging "restored" or
+    # "changed elsewhere" from it would forget a raise that is only in flight.
+    if UPDATING in (case.table.status, unit.status):
+        return _hold(
+            case, HoldReason.STILL_BUSY, "updating", f"{where} is UPDATING: a change is in flight"
+        )
     mismatch = _management_changed(case, unit)
     if mismatch is not None:
         return _forget(case, "management_changed", f"{where}: {mismatch}; left as it is")
@@ -187,10 +193,6 @@ def precheck(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan | None:
             f"{_fmt_limits(history.after, dimension)}): left as it is and no longer tracked",
             announce=True,
             next_steps=(f"Original value before the responder's raise: {original}",),
-        )
-    if UPDATING in (case.table.status, unit.status):
-        return _hold(
-            case, HoldReason.STILL_BUSY, "updating", f"{where} is UPDATING: a change is in flight"
         )
     if case.alarms_in_alarm:
         return _hold(

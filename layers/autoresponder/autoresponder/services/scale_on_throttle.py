@@ -224,15 +224,26 @@ class ScaleOnThrottle:
         )
 
     def _peak(self, case: ThrottleCase) -> float | None:
+        """The consumed peak; None (sized by the minimum step alone) when CloudWatch is throttled
+        or down: in a region-wide incident GetMetricData's quota must not stop a scale-up."""
         assert case.signal.dimension is not None
         end = case.now
-        return self._metrics.consumed_peak(
-            case.target.table_name,
-            case.target.index_name,
-            case.signal.dimension,
-            end - self._config.lookback,
-            end,
-        )
+        try:
+            return self._metrics.consumed_peak(
+                case.target.table_name,
+                case.target.index_name,
+                case.signal.dimension,
+                end - self._config.lookback,
+                end,
+            )
+        except RetryableError as exc:
+            logger.warning(
+                "consumed peak unavailable: sizing by the minimum step",
+                table=case.target.table_name,
+                index=case.target.index_name,
+                error=str(exc),
+            )
+            return None
 
     def _apply(self, case: ThrottleCase, plan: Plan) -> None:
         """Make the change, with the intent recorded first so no retry repeats it."""
