@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoresponder.observability import metrics
+from autoresponder.observability import logger, metrics
 from autoresponder.settings import Settings
 from local import FUNCTIONS
 from local.environ import scoped_environ
@@ -125,11 +125,16 @@ def function_environment(
     }
     names = setting_names() if isolated else set()
     with scoped_environ(values, drop=names.__contains__):
+        # The package's Logger may have been built before this environment (its level is read
+        # once, at import): apply the level to it too.
+        previous_level = logger.log_level
+        logger.setLevel(values["POWERTOOLS_LOG_LEVEL"])
         cold_start()
         try:
             yield
         finally:
             cold_start()
+            logger.setLevel(previous_level)
 
 
 def load_handler(function: str) -> Any:
