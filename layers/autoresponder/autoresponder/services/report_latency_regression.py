@@ -66,6 +66,9 @@ class LatencyRunbookConfig:
     dry_run: bool = False
 
 
+EXPECTED_EVENTS = "a well-formed CloudWatch alarm state change or scheduled event"
+
+
 def reject(raw: object, error: Exception, recorder: DecisionRecorder, clock: Clock) -> Decision:
     """A payload that is neither an alarm state change nor a scheduled run."""
     return reject_event(
@@ -74,7 +77,7 @@ def reject(raw: object, error: Exception, recorder: DecisionRecorder, clock: Clo
         error,
         recorder,
         clock,
-        expected="a well-formed CloudWatch alarm state change or scheduled event",
+        expected=EXPECTED_EVENTS,
     )
 
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from pydantic import ValidationError
 
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
@@ -20,8 +21,10 @@ from autoresponder.adapters.decision_store import DynamoDBDecisionStore
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.models.decision import Decision
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import ALARM_STATE_CHANGE, reject
 from autoresponder.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -127,3 +130,24 @@ def idempotent(
         return result
 
     return call
+
+
+def respond_once_per_delivery(
+    runbook: str,
+    parse: Callable[[object], Keyed],
+    respond: Callable[[Any], Decision],
+    *,
+    expected: str = ALARM_STATE_CHANGE,
+) -> Callable[[object, Any], dict[str, Any]]:
+    """The handler's whole job for an event-driven runbook: parse the payload (anything else is
+    a recorded `reject`, never an exception), then respond once per delivery."""
+    respond_once = idempotent(runbook, lambda event: respond(event).as_result())
+
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        try:
+            event = parse(raw)
+        except ValidationError as exc:
+            return reject(runbook, raw, exc, recorder(), clock(), expected=expected).as_result()
+        return respond_once(event, context)
+
+    return run

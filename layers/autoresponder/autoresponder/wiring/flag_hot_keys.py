@@ -7,21 +7,18 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from autoresponder.adapters.contributor_insights import ContributorInsights
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.domain.hot_keys import HotKeyThresholds, InsightsPrices
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.hot_keys import RUNBOOK
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
-from autoresponder.services.rejection import reject
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     forced_dry_run,
-    idempotent,
     recorder,
+    respond_once_per_delivery,
     with_dry_run,
 )
 
@@ -62,15 +59,8 @@ def service(dry_run: bool = False) -> FlagHotKeys:
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse, then respond once per delivery."""
-    respond_once = idempotent(
-        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    return respond_once_per_delivery(
+        RUNBOOK,
+        AlarmStateChangeEvent.model_validate,
+        lambda event: service(forced_dry_run()).respond(event),
     )
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        try:
-            event = AlarmStateChangeEvent.model_validate(raw)
-        except ValidationError as exc:
-            return reject(RUNBOOK, raw, exc, recorder(), clock()).as_result()
-        return respond_once(event, context)
-
-    return run

@@ -7,24 +7,22 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.latency_metrics import CloudWatchLatencyMetrics
 from autoresponder.domain.latency import DEFAULT_SLA_MS, LatencyPolicy
 from autoresponder.models.latency import RUNBOOK, TRIGGER
 from autoresponder.services.report_latency_regression import (
+    EXPECTED_EVENTS,
     LatencyRunbookConfig,
     ReportLatencyRegression,
-    reject,
 )
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     decision_store,
     forced_dry_run,
-    idempotent,
     recorder,
+    respond_once_per_delivery,
     with_dry_run,
 )
 
@@ -65,15 +63,9 @@ def service(dry_run: bool = False) -> ReportLatencyRegression:
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse either trigger, then respond once per delivery."""
-    respond_once = idempotent(
-        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    return respond_once_per_delivery(
+        RUNBOOK,
+        TRIGGER.validate_python,
+        lambda event: service(forced_dry_run()).respond(event),
+        expected=EXPECTED_EVENTS,
     )
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        try:
-            event = TRIGGER.validate_python(raw)
-        except ValidationError as exc:
-            return reject(raw, exc, recorder(), clock()).as_result()
-        return respond_once(event, context)
-
-    return run

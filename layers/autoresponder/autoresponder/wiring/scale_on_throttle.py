@@ -7,15 +7,12 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.scaling import ScalingPolicy
 from autoresponder.models.alarm import AlarmStateChangeEvent
-from autoresponder.services.rejection import reject
 from autoresponder.services.scale_on_throttle import (
     RUNBOOK,
     ScaleOnThrottle,
@@ -26,8 +23,8 @@ from autoresponder.wiring.common import (
     clock,
     decision_store,
     forced_dry_run,
-    idempotent,
     recorder,
+    respond_once_per_delivery,
     with_dry_run,
 )
 
@@ -73,15 +70,8 @@ def service(dry_run: bool = False) -> ScaleOnThrottle:
 @lru_cache(maxsize=1)
 def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse, then respond once per delivery."""
-    respond_once = idempotent(
-        RUNBOOK, lambda event: service(forced_dry_run()).respond(event).as_result()
+    return respond_once_per_delivery(
+        RUNBOOK,
+        AlarmStateChangeEvent.model_validate,
+        lambda event: service(forced_dry_run()).respond(event),
     )
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        try:
-            event = AlarmStateChangeEvent.model_validate(raw)
-        except ValidationError as exc:
-            return reject(RUNBOOK, raw, exc, recorder(), clock()).as_result()
-        return respond_once(event, context)
-
-    return run
