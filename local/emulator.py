@@ -36,6 +36,9 @@ Extensions so far:
   `DynamoDBContributorInsights` (DynamoDB `DescribeContributorInsights`,
   `UpdateContributorInsights`, `ListContributorInsights`) and `CloudWatchInsightRuleReports`
   (CloudWatch `GetInsightRuleReport`), answered from seeded demo traffic.
+* `local/scalable_target_tags.py`: `ScalableTargetTags` (Application Auto Scaling
+  `ListTagsForResource`, `TagResource`, `UntagResource`, and the `Tags` of
+  `RegisterScalableTarget`): onboard_tables tags the scalable targets of managed tables.
 """
 
 from __future__ import annotations
@@ -361,3 +364,4 @@ def local_aws(region: str = REGION) -> Iterator[LocalAccount]:
 # Extensions kept in their own module register themselves when imported (after `extension`
 # exists: the import is circular by design).
 from local import contributor_insights as _contributor_insights  # noqa: E402, F401
+from local import scalable_target_tags as _scalable_target_tags  # noqa: E402, F401

@@ -29,6 +29,19 @@ def alarm_lines(result: Mapping[str, Any]) -> list[str]:
                         f"{table}: {len(names)} {label} ({prefix}…): {', '.join(short)}",
                     )
                 )
+        for label, key in (
+            ("tagged autoresponder:managed=true", "scalable_targets_tagged"),
+            ("untagged", "scalable_targets_untagged"),
+        ):
+            targets = decision.get(key) or []
+            if table and targets:
+                lines.append(
+                    render.field(
+                        "  targets",
+                        f"{table}: {len(targets)} scalable target(s) {label}: "
+                        + ", ".join(targets),
+                    )
+                )
     return lines
 
 

@@ -10,12 +10,18 @@ from typing import Any
 
 from autoresponder.errors import AutoresponderError, ResourceNotFoundError
 from autoresponder.models.hot_keys import InsightsMode, InsightsStatus
-from autoresponder.models.onboarding import AlarmDefinition, AlarmSpec, ObservedAlarm
+from autoresponder.models.onboarding import (
+    AlarmDefinition,
+    AlarmSpec,
+    ObservedAlarm,
+    ObservedScalableTarget,
+)
 from autoresponder.models.table import TableDescription
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-MANAGED = {"autoresponder:managed": "true"}
+MANAGED_KEY = "autoresponder:managed"
+MANAGED = {MANAGED_KEY: "true"}
 SCHEDULE_TIME = "2026-11-20T15:00:00Z"
 
 
@@ -229,3 +235,55 @@ class FakeInsights:
 
     def report(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
+
+
+@dataclass
+class FakeScalableTargets:
+    """Application Auto Scaling targets with their tags; records every tag change."""
+
+    by_arn: dict[str, ObservedScalableTarget] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    """(`tag` or `untag`, resource id + dimension label) in call order."""
+    error: AutoresponderError | None = None
+    """Raised by every TagResource/UntagResource."""
+
+    def register(
+        self,
+        table: str,
+        index: str | None = None,
+        tags: dict[str, str] | None = None,
+        units: Sequence[str] = ("Read", "Write"),
+    ) -> None:
+        """The table's (or GSI's) read and write scalable targets."""
+        rid = f"table/{table}" + (f"/index/{index}" if index else "")
+        kind = "index" if index else "table"
+        for unit in units:
+            arn = f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/{rid}{unit}"
+            self.by_arn[arn] = ObservedScalableTarget(
+                resource_id=rid,
+                scalable_dimension=f"dynamodb:{kind}:{unit}CapacityUnits",
+                arn=arn,
+                tags=dict(tags or {}),
+            )
+
+    def targets(self, table_name: str, index_names: Sequence[str]) -> list[ObservedScalableTarget]:
+        ids = {f"table/{table_name}", *(f"table/{table_name}/index/{i}" for i in index_names)}
+        return [t for t in self.by_arn.values() if t.resource_id in ids]
+
+    def tag(self, target: ObservedScalableTarget) -> None:
+        self._change("tag", target, {**self.by_arn[target.arn].tags, MANAGED_KEY: "true"})
+
+    def untag(self, target: ObservedScalableTarget) -> None:
+        tags = {k: v for k, v in self.by_arn[target.arn].tags.items() if k != MANAGED_KEY}
+        self._change("untag", target, tags)
+
+    def _change(self, what: str, target: ObservedScalableTarget, tags: dict[str, str]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.calls.append((what, target.label))
+        self.by_arn[target.arn] = self.by_arn[target.arn].model_copy(update={"tags": tags})
+
+    def tags_of(self, resource_id: str) -> list[dict[str, str]]:
+        """The tags of each target of that resource, by dimension."""
+        found = [t for t in self.by_arn.values() if t.resource_id == resource_id]
+        return [t.tags for t in sorted(found, key=lambda t: t.scalable_dimension)]

@@ -261,3 +261,115 @@ def test_throttled_put_metric_alarm_raises_then_the_retry_finishes(account, cont
     assert set(alarms(account)) == ORDERS_TABLE_ALARMS | ORDERS_GSI_ALARMS | DEFAULT_LATENCY
     (note,) = account.notifications()
     assert note["MessageAttributes"]["action"]["Value"] == "onboard"
+
+
+# --------------------------------------------------------------------------------------------
+# the autoresponder:managed tag on scalable targets
+# --------------------------------------------------------------------------------------------
+class TargetTags:
+    """Application Auto Scaling ListTagsForResource/TagResource/UntagResource on the handler's
+    own client (moto 5 implements none of them), over the targets moto really registered: an
+    ARN moto does not know answers ResourceNotFoundException, like AWS."""
+
+    def __init__(self, aws) -> None:
+        self.aws = aws
+        self.tags: dict[str, dict[str, str]] = {}
+        self.calls: list[str] = []
+        events = client("application-autoscaling", "us-east-1").meta.events
+        for operation in ("ListTagsForResource", "TagResource", "UntagResource"):
+            events.register(
+                f"before-call.application-autoscaling.{operation}", self._respond(operation)
+            )
+
+    def arns(self, resource_id: str) -> list[str]:
+        answer = self.aws.autoscaling.describe_scalable_targets(
+            ServiceNamespace="dynamodb", ResourceIds=[resource_id]
+        )
+        return [t["ScalableTargetARN"] for t in answer["ScalableTargets"]]
+
+    def of(self, resource_id: str) -> list[dict[str, str]]:
+        return [self.tags.get(arn, {}) for arn in self.arns(resource_id)]
+
+    def _respond(self, operation: str) -> Any:
+        def respond(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            self.calls.append(operation)
+            body = json.loads(params["body"])
+            arn = body["ResourceARN"]
+            known = {
+                a
+                for rid in ("table/orders", "table/orders/index/by-customer")
+                for a in self.arns(rid)
+            }
+            if arn not in known:
+                return (
+                    AWSResponse("https://example.invalid", 400, {}, None),
+                    {"Error": {"Code": "ResourceNotFoundException", "Message": arn}},
+                )
+            tags = self.tags.setdefault(arn, {})
+            if operation == "TagResource":
+                tags.update(body["Tags"])
+            elif operation == "UntagResource":
+                for key in body["TagKeys"]:
+                    tags.pop(key, None)
+            answer: dict[str, Any] = (
+                {"Tags": dict(tags)} if operation == "ListTagsForResource" else {}
+            )
+            return AWSResponse("https://example.invalid", 200, {}, None), answer
+
+        return respond
+
+
+def autoscale(aws, resource_id: str) -> None:
+    kind = "index" if "/index/" in resource_id else "table"
+    for unit in ("Read", "Write"):
+        aws.autoscaling.register_scalable_target(
+            ServiceNamespace="dynamodb",
+            ResourceId=resource_id,
+            ScalableDimension=f"dynamodb:{kind}:{unit}CapacityUnits",
+            MinCapacity=5,
+            MaxCapacity=500,
+        )
+
+
+@pytest.fixture
+def scaled(account):
+    autoscale(account, "table/orders")
+    autoscale(account, "table/orders/index/by-customer")
+    return TargetTags(account)
+
+
+def test_onboarding_tags_the_scalable_targets_and_offboarding_untags_them(account, scaled, context):
+    (decision,) = run(context, "s1")["decisions"]
+    assert decision["scalable_targets_tagged"] == [
+        "table/orders (dynamodb:table:ReadCapacityUnits)",
+        "table/orders (dynamodb:table:WriteCapacityUnits)",
+        "table/orders/index/by-customer (dynamodb:index:ReadCapacityUnits)",
+        "table/orders/index/by-customer (dynamodb:index:WriteCapacityUnits)",
+    ]
+    assert scaled.of("table/orders") == [MANAGED, MANAGED]
+    assert scaled.of("table/orders/index/by-customer") == [MANAGED, MANAGED]
+    (note,) = account.notifications()
+    assert "4 scalable target(s) tagged" in json.loads(note["Message"])["content"]["description"]
+
+    assert run(context, "s2", hour=16)["action"] == "skip"  # idempotent: no tag call
+    assert scaled.calls.count("TagResource") == 4
+    assert account.notifications() == []
+
+    arn = account.dynamodb.describe_table(TableName="orders")["Table"]["TableArn"]
+    account.dynamodb.untag_resource(ResourceArn=arn, TagKeys=["autoresponder:managed"])
+    (decision,) = run(context, "s3", hour=17)["decisions"]
+    assert decision["action"] == "offboard"
+    assert len(decision["scalable_targets_untagged"]) == 4
+    assert scaled.of("table/orders") == [{}, {}]
+    assert scaled.of("table/orders/index/by-customer") == [{}, {}]
+
+
+def test_dry_run_reports_the_target_tags_and_makes_no_tag_call(
+    account, scaled, context, monkeypatch
+):
+    monkeypatch.setenv("DRY_RUN", "true")
+    (decision,) = run(context, "s1")["decisions"]
+    assert decision["dry_run"] is True
+    assert len(decision["scalable_targets_tagged"]) == 4
+    assert "TagResource" not in scaled.calls
+    assert scaled.of("table/orders") == [{}, {}]

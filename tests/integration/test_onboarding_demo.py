@@ -28,3 +28,10 @@ def test_the_demo_onboards_every_managed_table_once(tmp_path):
     text = out.getvalue()
     assert "alarms   orders: 11 created (autoresponder-orders-…)" in text
     assert "dynamodb table orders: autoresponder:managed changed" in text
+    # profiles is auto-scaled: its scalable targets now carry autoresponder:managed=true
+    tagged = {d["table_name"]: d["scalable_targets_tagged"] for d in schedule.decision["decisions"]}
+    assert tagged["profiles"] == [
+        "table/profiles (dynamodb:table:ReadCapacityUnits)",
+        "table/profiles (dynamodb:table:WriteCapacityUnits)",
+    ]
+    assert "targets  profiles: 2 scalable target(s) tagged autoresponder:managed=true" in text

@@ -20,6 +20,7 @@ from tests.onboarding import (
     FakeAlarmRegistry,
     FakeCatalog,
     FakeInsights,
+    FakeScalableTargets,
     scheduled_event,
     tag_change_event,
 )
@@ -45,6 +46,7 @@ class World:
     catalog: FakeCatalog = field(default_factory=FakeCatalog)
     registry: FakeAlarmRegistry = field(default_factory=FakeAlarmRegistry)
     insights: FakeInsights = field(default_factory=FakeInsights)
+    targets: FakeScalableTargets = field(default_factory=FakeScalableTargets)
     store: InMemoryDecisionStore = field(default_factory=InMemoryDecisionStore)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
@@ -61,6 +63,7 @@ class World:
             recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
             clock=self.clock,
             config=self.config,
+            targets=self.targets,
         )
 
     def hourly(self, event_id: str | None = None) -> dict:
@@ -374,3 +377,104 @@ def test_contributor_insights_turned_on_for_managed_tables_when_set(world):
 def test_contributor_insights_off_by_default(world):
     world.hourly()
     assert world.insights.enabled == []
+
+
+# --------------------------------------------------------------------------------------------
+# the autoresponder:managed tag on the tables' scalable targets
+# --------------------------------------------------------------------------------------------
+ORDERS_TARGETS = [
+    "table/orders (dynamodb:table:ReadCapacityUnits)",
+    "table/orders (dynamodb:table:WriteCapacityUnits)",
+    "table/orders/index/by-day (dynamodb:index:ReadCapacityUnits)",
+    "table/orders/index/by-day (dynamodb:index:WriteCapacityUnits)",
+]
+
+
+@pytest.fixture
+def scaled(world: World) -> World:
+    """orders (managed) and legacy (not) are auto-scaled, orders' GSI too."""
+    world.catalog.add(provisioned_table("orders", indexes={"by-day": (10, 10)}), MANAGED)
+    world.targets.register("orders", tags={"team": "db"})
+    world.targets.register("orders", "by-day")
+    world.targets.register("legacy")
+    return world
+
+
+def test_onboarding_tags_the_scalable_targets_of_table_and_gsis(scaled):
+    scaled.hourly()
+    (decision,) = scaled.table_decisions()
+    assert decision.action == "onboard"
+    assert decision.scalable_targets_tagged == ORDERS_TARGETS
+    assert scaled.targets.tags_of("table/orders") == [{"team": "db", **MANAGED}] * 2
+    assert scaled.targets.tags_of("table/orders/index/by-day") == [MANAGED] * 2
+    assert scaled.targets.tags_of("table/legacy") == [{}, {}]  # not managed: untouched
+    assert "Scalable targets tagged autoresponder:managed=true (4):" in decision.detail_lines()
+
+
+def test_scalable_target_tagging_is_idempotent(scaled):
+    scaled.hourly()
+    calls, records, sent = len(scaled.targets.calls), len(scaled.store.records), scaled.notifier
+    result = scaled.hourly()
+    assert result["action"] == "skip"
+    assert len(scaled.targets.calls) == calls == 4
+    assert len(scaled.store.records) == records
+    assert len(sent.sent) == 1
+
+
+def test_a_tag_missing_on_an_otherwise_unchanged_table_is_one_update(scaled):
+    scaled.hourly()
+    scaled.targets.register("orders", "by-day")  # the GSI's targets registered again, untagged
+    scaled.hourly()
+    decision = scaled.table_decisions()[-1]
+    assert decision.action == "update_alarms"
+    assert decision.created == decision.updated == decision.deleted == []
+    assert decision.scalable_targets_tagged == ORDERS_TARGETS[2:]
+    assert "2 scalable target(s) tagged" in decision.reason
+    scaled.hourly()
+    assert scaled.sent_actions() == ["onboard", "update_alarms"]
+
+
+def test_offboarding_removes_only_the_managed_tag(scaled):
+    scaled.hourly()
+    scaled.catalog.tags_by_table["orders"] = {}
+    scaled.hourly()
+    decision = scaled.table_decisions()[-1]
+    assert decision.action == "offboard"
+    assert decision.scalable_targets_untagged == ORDERS_TARGETS
+    assert scaled.targets.tags_of("table/orders") == [{"team": "db"}] * 2
+    assert scaled.targets.tags_of("table/orders/index/by-day") == [{}, {}]
+    assert scaled.targets.calls[-4:] == [("untag", label) for label in ORDERS_TARGETS]
+    scaled.hourly()
+    assert len(scaled.targets.calls) == 8
+    assert scaled.sent_actions() == ["onboard", "offboard"]
+
+
+def test_a_managed_table_moved_to_the_watch_list_loses_the_target_tag(scaled):
+    scaled.hourly()
+    scaled.config = OnboardConfig(watch_list=frozenset({"orders"}))
+    scaled.catalog.tags_by_table["orders"] = {}
+    scaled.hourly()
+    decision = scaled.table_decisions()[-1]
+    assert (decision.action, decision.coverage) == ("update_alarms", "watch")
+    assert decision.scalable_targets_untagged == ORDERS_TARGETS
+    assert decision.deleted == []
+
+
+def test_dry_run_plans_the_target_tags_and_makes_no_call(scaled):
+    scaled.config = OnboardConfig(dry_run=True)
+    scaled.hourly()
+    scaled.hourly()
+    (decision,) = scaled.table_decisions()
+    assert decision.dry_run is True
+    assert decision.scalable_targets_tagged == ORDERS_TARGETS
+    assert scaled.targets.calls == []
+    assert scaled.targets.tags_of("table/orders/index/by-day") == [{}, {}]
+    assert scaled.sent_actions() == ["onboard"]
+
+
+def test_a_denied_tag_change_is_a_failure(scaled):
+    scaled.targets.error = AccessDeniedError("TagResource failed")
+    scaled.hourly()
+    decision = scaled.table_decisions()[-1]
+    assert decision.action == "fail"
+    assert any("application-autoscaling" in step for step in decision.next_steps)

@@ -18,6 +18,7 @@ from autoresponder.domain.alarm_plan import (
     parse_watch_list,
     served_operations,
     tables_with_alarms,
+    target_tag_changes,
 )
 from autoresponder.models.hot_keys import InsightsStatus
 from autoresponder.models.onboarding import (
@@ -26,6 +27,7 @@ from autoresponder.models.onboarding import (
     AlarmKind,
     Coverage,
     ObservedAlarm,
+    ObservedScalableTarget,
     OnboardAction,
 )
 from tests.builders import on_demand_table, provisioned_table
@@ -430,3 +432,93 @@ def test_reconcile_converges_in_one_step_and_never_touches_other_alarms(
     assert again.empty  # idempotent: a second run changes nothing
     assert {n: existing[n] for n in untouchable} == untouchable
     assert {n for n, a in existing.items() if a.table_name == "orders"} == {a.name for a in wanted}
+
+
+# --------------------------------------------------------------------------------------------
+# the autoresponder:managed tag on scalable targets
+# --------------------------------------------------------------------------------------------
+def target(rid: str, unit: str = "Read", **tags: str) -> ObservedScalableTarget:
+    kind = "index" if "/index/" in rid else "table"
+    return ObservedScalableTarget(
+        resource_id=rid,
+        scalable_dimension=f"dynamodb:{kind}:{unit}CapacityUnits",
+        arn=f"arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/{rid}{unit}",
+        tags={k.replace("_", ":"): v for k, v in tags.items()},
+    )
+
+
+UNTAGGED = target("table/t")
+TAGGED = target("table/t", "Write", autoresponder_managed="true")
+OTHER_VALUE = target("table/t/index/g", autoresponder_managed="false")
+OTHER_TAGS = target("table/t/index/g", "Write", team="db")
+
+
+@pytest.mark.parametrize(
+    ("targets", "managed", "tag", "untag"),
+    [
+        ([], True, [], []),
+        ([UNTAGGED, TAGGED], True, [UNTAGGED], []),
+        ([OTHER_VALUE, OTHER_TAGS], True, [OTHER_VALUE, OTHER_TAGS], []),
+        ([TAGGED], True, [], []),
+        ([UNTAGGED, TAGGED], False, [], [TAGGED]),
+        ([OTHER_VALUE, OTHER_TAGS], False, [], [OTHER_VALUE]),
+        ([UNTAGGED, OTHER_TAGS], False, [], []),
+    ],
+    ids=[
+        "no-targets",
+        "managed-tags-the-untagged",
+        "managed-fixes-another-value-and-adds-to-other-tags",
+        "managed-already-tagged",
+        "unmanaged-untags-the-tagged",
+        "unmanaged-removes-any-value-of-the-key",
+        "unmanaged-never-tagged",
+    ],
+)
+def test_target_tag_changes(targets, managed, tag, untag):
+    assert target_tag_changes(targets, managed=managed) == (tuple(tag), tuple(untag))
+
+
+def test_a_tag_change_alone_is_an_update_of_a_managed_table():
+    wanted = desired_alarms(provisioned_table("t"), OPS, POLICY)
+    diff = diff_table("t", wanted, account_of(wanted), targets=[UNTAGGED, TAGGED], managed=True)
+    assert not diff.empty
+    assert diff.action is OnboardAction.UPDATE_ALARMS
+    assert diff.tag_targets == (UNTAGGED,) and diff.untag_targets == ()
+    settled = diff_table("t", wanted, account_of(wanted), targets=[TAGGED], managed=True)
+    assert settled.empty
+    assert settled.fingerprint() != diff.fingerprint()
+
+
+def test_watch_coverage_untags_and_offboard_untags():
+    wanted = desired_alarms(provisioned_table("t"), OPS, POLICY)
+    watch = diff_table("t", wanted, account_of(wanted), targets=[TAGGED], managed=False)
+    assert (watch.untag_targets, watch.action) == ((TAGGED,), OnboardAction.UPDATE_ALARMS)
+    gone = offboard_diff("t", account_of(wanted), [TAGGED, UNTAGGED])
+    assert (gone.untag_targets, gone.tag_targets) == ((TAGGED,), ())
+    assert gone.action is OnboardAction.OFFBOARD
+
+
+@given(
+    st.lists(
+        st.builds(
+            target,
+            st.sampled_from(["table/t", "table/t/index/g"]),
+            st.sampled_from(["Read", "Write"]),
+            autoresponder_managed=st.sampled_from(["true", "false", "TRUE"]),
+        ),
+        unique_by=lambda t: t.label,
+    ),
+    st.booleans(),
+)
+def test_target_tagging_converges_in_one_step(targets, managed):
+    tag, untag = target_tag_changes(targets, managed=managed)
+    after = [
+        t.model_copy(update={"tags": {"autoresponder:managed": "true"}})
+        if t in tag
+        else t.model_copy(update={"tags": {}})
+        if t in untag
+        else t
+        for t in targets
+    ]
+    assert target_tag_changes(after, managed=managed) == ((), ())
+    assert not (set(t.label for t in tag) & set(t.label for t in untag))

@@ -29,6 +29,11 @@ responder (tag `autoresponder:created-by=onboard_tables`) but defined differentl
 same → unchanged; made by anyone else → conflict, never touched. The responder's alarms for a
 table that is no longer covered, or for an index or operation the table no longer has, are
 deleted. Nothing else ever is.
+
+Scalable targets: IAM lets the runbooks call RegisterScalableTarget only on Application Auto
+Scaling targets tagged `autoresponder:managed=true` (the condition reads the target's own tags).
+So every scalable target of a managed table and its GSIs gets that tag, and loses it (that tag
+only) when the table is no longer managed: watch only, uncovered, or offboarded.
 """
 
 from __future__ import annotations
@@ -41,11 +46,13 @@ from types import MappingProxyType
 from autoresponder.domain.latency import DEFAULT_SLA_MS, OPERATIONS
 from autoresponder.models.hot_keys import InsightsStatus
 from autoresponder.models.onboarding import (
+    SCALABLE_TARGET_TAG,
     AlarmDefinition,
     AlarmKind,
     AlarmSpec,
     Coverage,
     ObservedAlarm,
+    ObservedScalableTarget,
     OnboardAction,
 )
 from autoresponder.models.table import TableDescription, TablePolicy
@@ -236,10 +243,21 @@ class AlarmDiff:
     """Whether the responder had made alarms for this table before."""
     covered: bool = True
     """False when the table lost its coverage: everything the responder made for it goes."""
+    tag_targets: tuple[ObservedScalableTarget, ...] = ()
+    """Scalable targets to tag `autoresponder:managed=true`."""
+    untag_targets: tuple[ObservedScalableTarget, ...] = ()
+    """Scalable targets to remove the `autoresponder:managed` tag from."""
 
     @property
     def empty(self) -> bool:
-        return not (self.create or self.update or self.delete or self.enable_insights)
+        return not (
+            self.create
+            or self.update
+            or self.delete
+            or self.enable_insights
+            or self.tag_targets
+            or self.untag_targets
+        )
 
     @property
     def action(self) -> OnboardAction | None:
@@ -257,6 +275,8 @@ class AlarmDiff:
             *(f"~{a.name}={a.spec.model_dump_json()}" for a in self.update),
             *(f"-{name}" for name in self.delete),
             *(f"ci:{index or '-'}" for index in self.enable_insights),
+            *(f"tag:{target.label}" for target in self.tag_targets),
+            *(f"untag:{target.label}" for target in self.untag_targets),
         ]
         return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
 
@@ -268,12 +288,15 @@ def diff_table(
     *,
     enable_insights: Sequence[str | None] = (),
     covered: bool = True,
+    targets: Sequence[ObservedScalableTarget] = (),
+    managed: bool = False,
 ) -> AlarmDiff:
     """The change for one table.
 
     `existing`: every alarm under the prefix by name (the responder's and anyone else's). The
     responder's alarms tagged with this table that are not wanted any more are deleted; an
-    alarm of a wanted name that someone else made is a conflict and left alone.
+    alarm of a wanted name that someone else made is a conflict and left alone. `targets`: the
+    table's scalable targets, tagged or untagged as `managed` says (`target_tag_changes`).
     """
     create, update, unchanged, conflicts = [], [], [], []
     wanted_names = set()
@@ -294,6 +317,7 @@ def diff_table(
         name for name, alarm in existing.items() if alarm.ours and alarm.table_name == table_name
     )
     delete = [name for name in ours if name not in wanted_names]
+    tag, untag = target_tag_changes(targets, managed=managed and covered)
     return AlarmDiff(
         table_name=table_name,
         create=tuple(create),
@@ -304,12 +328,31 @@ def diff_table(
         enable_insights=tuple(enable_insights),
         had_alarms=bool(ours),
         covered=covered,
+        tag_targets=tag,
+        untag_targets=untag,
     )
 
 
-def offboard_diff(table_name: str, existing: Mapping[str, ObservedAlarm]) -> AlarmDiff:
-    """A table no longer covered (tag removed, off the watch list, or deleted): its alarms go."""
-    return diff_table(table_name, (), existing, covered=False)
+def offboard_diff(
+    table_name: str,
+    existing: Mapping[str, ObservedAlarm],
+    targets: Sequence[ObservedScalableTarget] = (),
+) -> AlarmDiff:
+    """A table no longer covered (tag removed, off the watch list, or deleted): its alarms go,
+    and its scalable targets lose the `autoresponder:managed` tag."""
+    return diff_table(table_name, (), existing, covered=False, targets=targets)
+
+
+def target_tag_changes(
+    targets: Sequence[ObservedScalableTarget], *, managed: bool
+) -> tuple[tuple[ObservedScalableTarget, ...], tuple[ObservedScalableTarget, ...]]:
+    """(to tag, to untag), each sorted by label. A managed table's targets all carry
+    `autoresponder:managed=true`; a table that is not managed keeps none of that tag (whatever
+    its value). Other tags are never touched."""
+    ordered = sorted(targets, key=lambda target: target.label)
+    if managed:
+        return tuple(t for t in ordered if not t.tagged), ()
+    return (), tuple(t for t in ordered if SCALABLE_TARGET_TAG in t.tags)
 
 
 def tables_with_alarms(existing: Mapping[str, ObservedAlarm]) -> set[str]:

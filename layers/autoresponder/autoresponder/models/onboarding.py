@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from autoresponder.models.decision import Decision
+from autoresponder.models.table import MANAGED_TAG
 
 RUNBOOK = "onboard_tables"
 CREATED_BY_TAG = "autoresponder:created-by"
@@ -164,6 +165,33 @@ class ObservedAlarm(_Model):
 
 
 # --------------------------------------------------------------------------------------------
+# scalable targets
+# --------------------------------------------------------------------------------------------
+SCALABLE_TARGET_TAG = MANAGED_TAG
+"""The tag onboard_tables keeps on the Application Auto Scaling scalable targets of a managed
+table (`autoresponder:managed=true`): IAM lets the runbooks call RegisterScalableTarget only on
+targets carrying it (`aws:ResourceTag` reads the target's tags, not the table's)."""
+
+
+class ObservedScalableTarget(_Model):
+    """A scalable target of a table or GSI (DescribeScalableTargets), with its tags."""
+
+    resource_id: str
+    scalable_dimension: str
+    arn: str
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """`table/<t>[/index/<i>] (dynamodb:<table|index>:<Read|Write>CapacityUnits)`."""
+        return f"{self.resource_id} ({self.scalable_dimension})"
+
+    @property
+    def tagged(self) -> bool:
+        return self.tags.get(SCALABLE_TARGET_TAG) == "true"
+
+
+# --------------------------------------------------------------------------------------------
 # the decision
 # --------------------------------------------------------------------------------------------
 class OnboardAction(StrEnum):
@@ -184,6 +212,10 @@ class OnboardDecision(Decision):
     """Alarm names that exist but were not made by the responder: left alone."""
     insights_enabled: list[str] = Field(default_factory=list)
     """`table` or `table/index` where Contributor Insights (THROTTLED_KEYS) was turned on."""
+    scalable_targets_tagged: list[str] = Field(default_factory=list)
+    """Scalable targets (`ObservedScalableTarget.label`) given `autoresponder:managed=true`."""
+    scalable_targets_untagged: list[str] = Field(default_factory=list)
+    """Scalable targets whose `autoresponder:managed` tag was removed (table no longer managed)."""
     record_sk: str = ""
     """Sort key of the record (deterministic per trigger, so a retry finds it)."""
     trigger: str | None = None
@@ -209,6 +241,12 @@ class OnboardDecision(Decision):
         if self.insights_enabled:
             lines += ["", "Contributor Insights (THROTTLED_KEYS) turned on for:"]
             lines += [f"  - {where}" for where in self.insights_enabled]
+        for label, names in (
+            ("Scalable targets tagged autoresponder:managed=true", self.scalable_targets_tagged),
+            ("Scalable targets untagged (autoresponder:managed)", self.scalable_targets_untagged),
+        ):
+            if names:
+                lines += ["", f"{label} ({len(names)}):", *[f"  - {name}" for name in names]]
         if self.coverage is Coverage.WATCH:
             lines += ["", "Watch only: the runbooks report on this table and never change it."]
         return lines

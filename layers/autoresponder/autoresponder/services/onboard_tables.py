@@ -41,6 +41,7 @@ from autoresponder.models.onboarding import (
     RUNBOOK,
     Coverage,
     ObservedAlarm,
+    ObservedScalableTarget,
     OnboardAction,
     OnboardDecision,
     ScheduledEvent,
@@ -55,6 +56,7 @@ from autoresponder.services.ports import (
     ContributorInsightsPort,
     DecisionStore,
     LatencyOperationsReader,
+    ScalableTargetTagger,
     TableCatalog,
 )
 from autoresponder.services.recording import DecisionRecorder
@@ -97,8 +99,10 @@ class OnboardTables:
         recorder: DecisionRecorder,
         clock: Clock,
         config: OnboardConfig,
+        targets: ScalableTargetTagger | None = None,
     ) -> None:
         self._tables = tables
+        self._targets = targets
         self._alarms = alarms
         self._operations = operations
         self._insights = insights
@@ -222,7 +226,13 @@ class OnboardTables:
         if table is None or coverage is None:
             if name not in tables_with_alarms(existing):
                 return None  # not covered, nothing of ours: not the responder's business
-            return _Plan(offboard_diff(name, existing), None, gone=gone)
+            if not gone and self._targets is not None:
+                try:
+                    table = self._tables.describe(name)  # its indexes: their targets
+                except ResourceNotFoundError:
+                    table, gone = None, True
+            targets = self._scalable_targets(table) if table is not None else []
+            return _Plan(offboard_diff(name, existing, targets), None, gone=gone)
         operations = served_operations(listed.get(name, ()), self._config.policy)
         wanted = desired_alarms(table, operations, self._config.policy)
         insights = insights_to_enable(
@@ -232,8 +242,21 @@ class OnboardTables:
             setting_on=self._config.contributor_insights,
             table_dry_run=TablePolicy.from_tags(tags).dry_run,
         )
-        diff = diff_table(name, wanted, existing, enable_insights=insights)
+        diff = diff_table(
+            name,
+            wanted,
+            existing,
+            enable_insights=insights,
+            targets=self._scalable_targets(table),
+            managed=coverage is Coverage.MANAGED,
+        )
         return _Plan(diff, coverage, operations)
+
+    def _scalable_targets(self, table: TableDescription) -> list[ObservedScalableTarget]:
+        """The table's and its GSIs' scalable targets (an on-demand table has none)."""
+        if self._targets is None or table.is_on_demand:
+            return []
+        return self._targets.targets(table.table_name, sorted(table.indexes))
 
     def _insights_statuses(
         self, table: TableDescription, coverage: Coverage, tags: dict[str, str]
@@ -250,6 +273,12 @@ class OnboardTables:
         }
 
     def _apply(self, name: str, diff: AlarmDiff) -> None:
+        # tags first: an offboarded table is not looked at again once its alarms are gone
+        if self._targets is not None:
+            for target in diff.tag_targets:
+                self._targets.tag(target)
+            for target in diff.untag_targets:
+                self._targets.untag(target)
         for alarm in (*diff.create, *diff.update):
             self._alarms.put(alarm)
         if diff.delete:
@@ -263,6 +292,8 @@ class OnboardTables:
             alarms_updated=len(diff.update),
             alarms_deleted=len(diff.delete),
             insights_enabled=len(diff.enable_insights),
+            scalable_targets_tagged=len(diff.tag_targets),
+            scalable_targets_untagged=len(diff.untag_targets),
         )
 
     # -- outcomes ------------------------------------------------------------------------------
@@ -293,6 +324,8 @@ class OnboardTables:
             unchanged=list(diff.unchanged),
             conflicts=list(diff.conflicts),
             insights_enabled=[name if i is None else f"{name}/{i}" for i in diff.enable_insights],
+            scalable_targets_tagged=[t.label for t in diff.tag_targets],
+            scalable_targets_untagged=[t.label for t in diff.untag_targets],
             record_sk=record_sk,
             trigger=_trigger_kind(trigger),
             inputs={
@@ -444,6 +477,8 @@ def _explain(
             (len(diff.update), "updated"),
             (len(diff.delete), "deleted"),
             (len(diff.enable_insights), "Contributor Insights turned on"),
+            (len(diff.tag_targets), "scalable target(s) tagged"),
+            (len(diff.untag_targets), "scalable target(s) untagged"),
         )
         if n
     )
@@ -481,10 +516,15 @@ def _explain(
             f"table {name} is {covered}: its alarms are in place ({counts})",
             steps,
         )
+    if diff.tag_targets or diff.untag_targets:
+        steps.append(
+            "Scalable targets of managed tables carry autoresponder:managed=true: the runbooks "
+            "may change their limits (RegisterScalableTarget) only on targets carrying it"
+        )
     return (
         "update_alarms.drift",
-        f"table {name} is {covered}; its alarms did not match the table "
-        f"(indexes, operations or settings changed, or an alarm was edited): {counts}",
+        f"table {name} is {covered}; its alarms or scalable target tags did not match the "
+        f"table (indexes, operations, tags or settings changed, or an alarm was edited): {counts}",
         steps,
     )
 
@@ -494,7 +534,8 @@ def _advice_for(error: PermanentError) -> list[str]:
     if name == "AccessDeniedError":
         return [
             "Check the function role allows cloudwatch:PutMetricAlarm/TagResource/DeleteAlarms "
-            "on alarms named with AlarmNamePrefix",
+            "on alarms named with AlarmNamePrefix, and application-autoscaling:"
+            "DescribeScalableTargets/ListTagsForResource/TagResource/UntagResource",
         ]
     if name == "LimitExceededError":
         return ["Check the account's CloudWatch alarm quota"]

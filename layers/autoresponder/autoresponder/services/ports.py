@@ -13,7 +13,11 @@ if TYPE_CHECKING:  # annotations only: a runbook does not import the other runbo
     from autoresponder.models.alarm import AlarmMetric
     from autoresponder.models.decision import Decision
     from autoresponder.models.hot_keys import InsightsMode, InsightsStatus, RuleKind, RuleReport
-    from autoresponder.models.onboarding import AlarmDefinition, ObservedAlarm
+    from autoresponder.models.onboarding import (
+        AlarmDefinition,
+        ObservedAlarm,
+        ObservedScalableTarget,
+    )
     from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
     from autoresponder.models.table import (
         Capacity,
@@ -193,6 +197,19 @@ class AlarmRegistry(Protocol):
 class LatencyOperationsReader(Protocol):
     def latency_operations(self, table_name: str | None = None) -> dict[str, set[str]]:
         """Operations with a `SuccessfulRequestLatency` metric listed, per table."""
+
+
+class ScalableTargetTagger(Protocol):
+    """The `autoresponder:managed` tag on the Application Auto Scaling targets of a table."""
+
+    def targets(self, table_name: str, index_names: Sequence[str]) -> list[ObservedScalableTarget]:
+        """Every scalable target of the table and those GSIs, with its tags."""
+
+    def tag(self, target: ObservedScalableTarget) -> None:
+        """TagResource `autoresponder:managed=true`."""
+
+    def untag(self, target: ObservedScalableTarget) -> None:
+        """UntagResource `autoresponder:managed` (that key only)."""
 
 
 # every runbook ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from autoresponder.adapters.alarm_registry import CloudWatchAlarmRegistry
 from autoresponder.adapters.contributor_insights import ContributorInsights
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.adapters.scalable_target_tags import ScalableTargetTags
 from autoresponder.domain.alarm_plan import (
     DEFAULT_LATENCY_TARGETS_MS,
     AlarmPolicy,
@@ -59,6 +60,7 @@ def service(dry_run: bool = False) -> OnboardTables:
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(onboard_config(settings), dry_run),
+        targets=ScalableTargetTags(region=region),
     )
 
 
