@@ -327,6 +327,15 @@ def test_follow_up_raises_while_the_alarm_stays_in_alarm(world):
     }
 
 
+def test_follow_up_still_raises_by_the_minimum_step_when_cloudwatch_is_throttled(world):
+    world.tables.add(provisioned_table(read=100, write=50), MANAGED)
+    world.alarms.raise_alarm("orders", world.clock.now() - timedelta(minutes=20), value=90)
+    world.metrics.fail_with = AwsThrottledError("GetMetricData failed: Throttling")
+    decision = world.run().headline
+    assert (decision.action, decision.rule) == ("scale_up", "follow_up.provisioned.scale_up")
+    assert world.capacity() == Capacity(read=100, write=60)
+
+
 @pytest.mark.parametrize(
     ("minutes", "metric", "table", "expected"),
     [

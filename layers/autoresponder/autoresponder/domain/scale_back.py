@@ -31,7 +31,7 @@ from enum import StrEnum
 from autoresponder.domain.alarm_target import AlarmTarget, is_autoscaling_alarm, resolve_target
 from autoresponder.domain.cost import Prices, hourly_delta
 from autoresponder.domain.decrease_budget import DecreaseBudget, DecreaseRules, decrease_budget
-from autoresponder.domain.scaling import UPDATING, Limits, ScaleHistory
+from autoresponder.domain.scaling import ALREADY_APPLIED, UPDATING, Limits, ScaleHistory
 from autoresponder.domain.throttling import ThrottleCause, ThrottleSignal, classify
 from autoresponder.models.decision import Action, AutoScalingLimits, Severity
 from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
@@ -122,6 +122,11 @@ class BackPlan:
     @property
     def mutates(self) -> bool:
         return self.action in BACK_ACTIONS
+
+    @property
+    def replayed(self) -> bool:
+        """This run's change was already made: announce it, do not make it again."""
+        return self.rule == ALREADY_APPLIED
 
     @property
     def spends_decrease(self) -> bool:
@@ -403,7 +408,7 @@ def _replay(case: ScaleBackCase) -> BackPlan:
     restores = value_of(history.after, case.dimension) == value_of(history.original, case.dimension)
     return BackPlan(
         history.action,
-        "already_applied",
+        ALREADY_APPLIED,
         f"{_where(case.table.table_name, case.index_name)}: this run's change was already "
         f"applied ({_fmt_limits(history.before, case.dimension)} → "
         f"{_fmt_limits(history.after, case.dimension)}); not applied again",

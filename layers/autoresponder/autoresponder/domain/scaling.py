@@ -24,6 +24,8 @@ from autoresponder.models.table import (
 )
 
 UPDATING = "UPDATING"
+ALREADY_APPLIED = "already_applied"
+"""The rule of a plan that repeats a change this event (or run) already made."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,11 @@ class Plan:
             Action.RAISE_ON_DEMAND_MAX,
         }
 
+    @property
+    def to_apply(self) -> bool:
+        """A change still to be made: mutating, and not the replay of one already made."""
+        return self.mutates and self.rule != ALREADY_APPLIED
+
 
 def sized_to_demand(
     current: int, consumed_peak: float | None, ceiling: int, policy: ScalingPolicy
@@ -167,7 +174,7 @@ def replay(history: ScaleHistory, target: AlarmTarget, dimension: Dimension) -> 
     """This event's change was already made (a retry after a partial failure): do not repeat."""
     return Plan(
         history.action,
-        "already_applied",
+        ALREADY_APPLIED,
         f"{_where(target)}: this alarm event's change was already applied at "
         f"{history.scaled_at.isoformat()}; not applied again",
         dimension=dimension,

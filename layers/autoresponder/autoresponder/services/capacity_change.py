@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autoresponder.domain.scaling import Limits, ScaleHistory
-from autoresponder.errors import TableBusyError
+from autoresponder.errors import RetryableError, TableBusyError
 from autoresponder.models.decision import AutoScalingLimits
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits, ScalableTarget
-from autoresponder.services.ports import AutoScalingPort, CapacityWriter, DecisionStore
+from autoresponder.observability import logger
+from autoresponder.services.ports import (
+    AutoScalingPort,
+    CapacityWriter,
+    DecisionStore,
+    MetricsReader,
+)
 
 
 @contextmanager
@@ -34,6 +40,29 @@ def table_lock(
         yield
     finally:
         store.release_lock(table_name, owner)
+
+
+def sizing_peak(
+    metrics: MetricsReader,
+    table_name: str,
+    index_name: str | None,
+    dimension: Dimension,
+    *,
+    start: datetime,
+    end: datetime,
+) -> float | None:
+    """The consumed peak a raise is sized on; None (the minimum step alone) when CloudWatch is
+    throttled or down: in a region-wide incident GetMetricData's quota must not stop a raise."""
+    try:
+        return metrics.consumed_peak(table_name, index_name, dimension, start, end)
+    except RetryableError as exc:
+        logger.warning(
+            "consumed peak unavailable: sizing by the minimum step",
+            table=table_name,
+            index=index_name,
+            error=str(exc),
+        )
+        return None
 
 
 @dataclass(frozen=True)

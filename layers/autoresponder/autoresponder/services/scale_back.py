@@ -65,6 +65,7 @@ from autoresponder.observability import logger
 from autoresponder.services.capacity_change import (
     CapacityChange,
     CapacityChanger,
+    sizing_peak,
     table_lock,
 )
 from autoresponder.services.ports import (
@@ -331,14 +332,14 @@ class _Run:
         )
         throttle_policy = self.config.throttle
         plan = decide_throttle(case, throttle_policy)
-        fresh = plan.mutates and plan.rule != "already_applied"
-        if fresh:
+        if plan.to_apply:
             start = self.now - self.config.lookback
-            peak = self.s._metrics.consumed_peak(self.table_name, index, dimension, start, self.now)
+            peak = sizing_peak(
+                self.s._metrics, self.table_name, index, dimension, start=start, end=self.now
+            )
             case = replace(case, consumed_peak=peak)
             plan = decide_throttle(case, throttle_policy)
-            fresh = plan.mutates and plan.rule != "already_applied"
-        if fresh and self.changed:
+        if plan.to_apply and self.changed:
             plan = Plan(
                 Action.SKIP,
                 "table_busy",
@@ -346,10 +347,9 @@ class _Run:
                 "the next run follows up",
                 dimension=dimension,
             )
-            fresh = False
         dry_run = self.config.dry_run or policy.dry_run
         extra: dict[str, Any] = {"alarms": [alarm.alarm.alarm_name]}
-        if fresh and not dry_run:
+        if plan.to_apply and not dry_run:
             try:
                 self.s._changer.apply(throttle_change(case, plan))
             except RetryableError as exc:
@@ -454,7 +454,7 @@ class _Run:
                 in_alarm=in_alarm,
             )
             planned.append(self._plan(case))
-        replayed = [i for i, (_, p) in enumerate(planned) if p.rule == "already_applied"]
+        replayed = [i for i, (_, p) in enumerate(planned) if p.replayed]
         chosen = (
             replayed[0]
             if replayed
@@ -515,7 +515,7 @@ class _Run:
 
     def _act(self, case: ScaleBackCase, plan: BackPlan, *, dry_run: bool) -> Decision:
         index, dimension = case.index_name, case.dimension
-        replay = plan.rule == "already_applied"
+        replay = plan.replayed
         if plan.mutates:
             self.changed = True
         if plan.mutates and not replay and not dry_run:

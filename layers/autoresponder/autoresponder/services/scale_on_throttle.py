@@ -37,7 +37,12 @@ from autoresponder.models.decision import (
 )
 from autoresponder.models.table import TablePolicy
 from autoresponder.observability import logger
-from autoresponder.services.capacity_change import CapacityChange, CapacityChanger, table_lock
+from autoresponder.services.capacity_change import (
+    CapacityChange,
+    CapacityChanger,
+    sizing_peak,
+    table_lock,
+)
 from autoresponder.services.ports import (
     AlarmReader,
     AutoScalingPort,
@@ -106,7 +111,6 @@ class ScaleOnThrottle:
         config: ThrottleRunbookConfig,
     ) -> None:
         self._tables = tables
-        self._capacity = capacity
         self._autoscaling = autoscaling
         self._metrics = metrics
         self._alarms = alarms
@@ -181,13 +185,13 @@ class ScaleOnThrottle:
         with table_lock(self._store, target.table_name, owner, self._config.lock_seconds, now):
             case = self._gather(event, target, signal, table_policy)
             plan = decide_throttle(case, self._config.policy)
-            if plan.mutates and plan.rule != "already_applied":
+            if plan.to_apply:
                 case = replace(case, consumed_peak=self._peak(case))
                 plan = decide_throttle(case, self._config.policy)
             if plan.action is Action.DEFER:
                 raise TableBusyError(plan.reason, table=target.table_name)
             dry_run = self._config.dry_run or table_policy.dry_run
-            if plan.mutates and plan.rule != "already_applied" and not dry_run:
+            if plan.to_apply and not dry_run:
                 self._apply(case, plan)
             return self._finish(event, target, plan, dry_run=dry_run, case=case)
 
@@ -224,26 +228,15 @@ class ScaleOnThrottle:
         )
 
     def _peak(self, case: ThrottleCase) -> float | None:
-        """The consumed peak; None (sized by the minimum step alone) when CloudWatch is throttled
-        or down: in a region-wide incident GetMetricData's quota must not stop a scale-up."""
         assert case.signal.dimension is not None
-        end = case.now
-        try:
-            return self._metrics.consumed_peak(
-                case.target.table_name,
-                case.target.index_name,
-                case.signal.dimension,
-                end - self._config.lookback,
-                end,
-            )
-        except RetryableError as exc:
-            logger.warning(
-                "consumed peak unavailable: sizing by the minimum step",
-                table=case.target.table_name,
-                index=case.target.index_name,
-                error=str(exc),
-            )
-            return None
+        return sizing_peak(
+            self._metrics,
+            case.target.table_name,
+            case.target.index_name,
+            case.signal.dimension,
+            start=case.now - self._config.lookback,
+            end=case.now,
+        )
 
     def _apply(self, case: ThrottleCase, plan: Plan) -> None:
         """Make the change, with the intent recorded first so no retry repeats it."""
