@@ -105,6 +105,14 @@ class CapacityChanger:
         except Exception:
             self._store.restore_scale_history(table, index, dimension, change.previous)
             raise
+        logger.info(
+            "capacity changed",
+            table=table,
+            index=index,
+            dimension=dimension,
+            before=change.intent.before.model_dump(),
+            after=change.after.model_dump(),
+        )
 
     def forget(self, table_name: str, index_name: str | None, dimension: Dimension) -> None:
         """Stop tracking a raise: its original is restored, or it is no longer ours."""

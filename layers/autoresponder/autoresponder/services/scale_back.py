@@ -356,15 +356,6 @@ class _Run:
                 return self._follow_up_error(alarm, case, Action.DEFER, exc)
             except PermanentError as exc:
                 return self._follow_up_error(alarm, case, Action.FAIL, exc)
-            logger.info(
-                "capacity raised",
-                table=self.table_name,
-                index=index,
-                dimension=dimension,
-                before=plan.before.model_dump() if plan.before else None,
-                after=plan.after.model_dump() if plan.after else None,
-                follow_up=True,
-            )
         if plan.mutates:
             self.changed = True
         return self._finish_follow_up(alarm, case, plan, dry_run=dry_run, extra=extra)
@@ -542,15 +533,6 @@ class _Run:
                 return self._back_error(case, plan, Action.DEFER, exc)
             except PermanentError as exc:
                 return self._back_error(case, plan, Action.FAIL, exc)
-            logger.info(
-                "capacity lowered",
-                table=self.table_name,
-                index=index,
-                dimension=dimension,
-                before=plan.before.model_dump(),
-                after=plan.after.model_dump(),
-                restores_original=plan.restores_original,
-            )
         forget = (plan.forget or (plan.mutates and plan.restores_original)) and not dry_run
         decision = self._finish_back(case, plan, dry_run=dry_run, forget=forget)
         if forget:

@@ -36,7 +36,6 @@ from autoresponder.models.decision import (
     decision_key,
 )
 from autoresponder.models.table import TablePolicy
-from autoresponder.observability import logger
 from autoresponder.services.capacity_change import (
     CapacityChange,
     CapacityChanger,
@@ -192,7 +191,7 @@ class ScaleOnThrottle:
                 raise TableBusyError(plan.reason, table=target.table_name)
             dry_run = self._config.dry_run or table_policy.dry_run
             if plan.to_apply and not dry_run:
-                self._apply(case, plan)
+                self._changer.apply(throttle_change(case, plan))
             return self._finish(event, target, plan, dry_run=dry_run, case=case)
 
     def _gather(
@@ -236,21 +235,6 @@ class ScaleOnThrottle:
             case.signal.dimension,
             start=case.now - self._config.lookback,
             end=case.now,
-        )
-
-    def _apply(self, case: ThrottleCase, plan: Plan) -> None:
-        """Make the change, with the intent recorded first so no retry repeats it."""
-        dimension = plan.dimension
-        assert dimension is not None and plan.before is not None and plan.after is not None
-        target = case.target
-        self._changer.apply(throttle_change(case, plan))
-        logger.info(
-            "capacity raised",
-            table=target.table_name,
-            index=target.index_name,
-            dimension=dimension,
-            before=plan.before.model_dump(),
-            after=plan.after.model_dump(),
         )
 
     # -- outcomes ----------------------------------------------------------------------------

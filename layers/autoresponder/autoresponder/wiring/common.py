@@ -20,12 +20,11 @@ from autoresponder.adapters.clock import SystemClock
 from autoresponder.adapters.decision_store import DynamoDBDecisionStore
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
-from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Decision
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import ALARM_STATE_CHANGE, reject
-from autoresponder.settings import Settings, get_settings
+from autoresponder.settings import get_settings
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -45,11 +44,11 @@ def decision_store() -> DynamoDBDecisionStore:
 def recorder() -> DecisionRecorder:
     settings = get_settings()
     notifier = SnsNotifier(settings.notification_topic_arn, region=settings.aws_region)
-    return DecisionRecorder(decision_store(), notifier, region_of(settings))
-
-
-def region_of(settings: Settings) -> str:
-    return settings.aws_region or client("sts", None).meta.region_name or "us-east-1"
+    store = decision_store()
+    # Console links need a region: Lambda sets AWS_REGION; elsewhere the region the decision
+    # table's own client resolved (no extra client just for this).
+    region = settings.aws_region or store.client.meta.region_name or "us-east-1"
+    return DecisionRecorder(store, notifier, region)
 
 
 def clock() -> SystemClock:
@@ -81,9 +80,6 @@ Config = TypeVar("Config", bound="DataclassInstance")
 def with_dry_run(config: Config, dry_run: bool) -> Config:
     """A runbook's config with `dry_run` forced on (kill switch), else unchanged."""
     return replace(config, dry_run=True) if dry_run else config
-
-
-Respond = Callable[[AlarmStateChangeEvent], dict[str, Any]]
 
 
 class Keyed(Protocol):
