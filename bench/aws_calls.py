@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ class Account:
     def __enter__(self) -> Account:
         self._aws = local_aws()
         aws = self._aws.__enter__()
-        self.account = seed_demo_account(aws.session(), datetime.now(UTC))
+        self.account = seed_demo_account(aws.session())
         self._env = function_environment(self.account.function_environment(), isolated=True)
         self._env.__enter__()
         return self

@@ -31,6 +31,7 @@ from local.account import (
     drain_inbox,
 )
 from local.emulator import LocalAccount, local_aws, registered_extensions
+from local.event_metrics import publish_for
 from local.onboarding_demo import alarm_lines, tag_change_summary
 from local.runtime import (
     Invocation,
@@ -82,6 +83,9 @@ STORY = (
     Step("write_throttle_dry_run_table.json"),
     Step("metric_math_throttle.json"),
     Step("write_throttle_unmanaged.json"),
+    # what the metrics say, not the alarm: a read+write alarm, a missing-data alarm
+    Step("metric_math_read_plus_write.json"),  # only the writes throttled: writes are raised
+    Step("missing_data_breaching.json"),  # ALARM without a datapoint: nothing throttled
     # latency (metrics seeded at the events' own moments: local/latency_demo.py)
     Step("latency_alarm_getitem.json", LATENCY),  # profiles' GetItem 3.4 × slower: a regression
     # never acted on (the EventBridge rule would not even deliver these)
@@ -147,10 +151,13 @@ class EventRun:
 
 @dataclass(frozen=True)
 class Observer:
-    """How to read the account back after an invocation; each part is optional."""
+    """How to read the account back after an invocation (and, on the local AWS, publish what
+    DynamoDB would have before the event); each part is optional."""
 
     snapshot: Callable[[], dict[str, UnitCapacity]] | None = None
     inbox: Callable[[], list[InboxMessage]] | None = None
+    publish: Callable[[str], list[str]] | None = None
+    """Publish the metrics of the named event's scenarios; returns the scenarios published."""
 
 
 def run_event(
@@ -184,6 +191,9 @@ def run_event(
         say(*tag_change_summary(event))
     else:
         say(*render.alarm_summary(event))
+    fresh = observer.publish(path.name) if observer.publish and not duplicate else []
+    if fresh:
+        say(render.field("metrics", f"DynamoDB published: {', '.join(fresh)}"))
     was = capacity_before or (observer.snapshot() if observer.snapshot else None)
     if clock_ahead:
         with fast_forward(clock_ahead):
@@ -230,11 +240,14 @@ def local_observer(aws: LocalAccount, account: DemoAccount) -> Observer:
     dynamodb = aws.client("dynamodb")
     autoscaling = aws.client("application-autoscaling")
     sqs = aws.client("sqs")
+    cloudwatch = aws.client("cloudwatch")
+    published: set[str] = set()
     return Observer(
         snapshot=lambda: capacity_snapshot(dynamodb, autoscaling, account.tables),
         inbox=lambda: drain_inbox(
             sqs, account.queue_url, lambda mid: aws.email_variant(account.topic_arn, mid)
         ),
+        publish=lambda event: publish_for(event, cloudwatch, datetime.now(UTC), published),
     )
 
 
@@ -285,7 +298,7 @@ def run_demo(
     plan, unplanned = demo_plan(events_dir)
     functions = sorted({step.function for step, _ in plan})
     with local_aws() as aws:
-        account = seed_demo_account(aws.session(), datetime.now(UTC))
+        account = seed_demo_account(aws.session())
         observer = local_observer(aws, account)
         assert observer.snapshot is not None
         before = observer.snapshot()

@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -92,7 +91,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 def _invoke_locally(function: str, path: Path, out: TextIO, *, show_logs: bool) -> EventRun:
     with local_aws() as aws:
-        account = seed_demo_account(aws.session(), datetime.now(UTC))
+        account = seed_demo_account(aws.session())
         print(
             render.field("local AWS", f"{aws.endpoint_url} (embedded, seeded demo account)"),
             render.field("account", f"{account.account_id} {account.region}"),

@@ -15,6 +15,11 @@ alarm `autoresponder-orders-composite` is not created.
 |               |                                   |                        | account limit       |
 | `inventory`   | 50 / 50                           | managed, dry-run       | dry run, metric math|
 | `legacy`      | 10 / 10                           | none                   | unmanaged           |
+| `carts`       | 100 / 20                          | managed                | read+write alarm    |
+| `catalog`     | 100 / 50                          | managed                | missing-data alarm  |
+
+The throttle and capacity metrics each sample alarm is about are published just before the
+event runs (`local/event_metrics.py`), as DynamoDB would have published them.
 
 Latency (`SuccessfulRequestLatency`, for the two latency events, at their fixed moments):
 `local/latency_demo.py`.
@@ -25,7 +30,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,7 +40,6 @@ DECISION_TABLE = "autoresponder-decisions"
 TOPIC = "autoresponder-notifications"
 INBOX_QUEUE = "autoresponder-notifications-inbox"
 MANAGED = {"autoresponder:managed": "true"}
-LOOKBACK_MINUTES = 15
 
 
 @dataclass(frozen=True)
@@ -81,22 +84,8 @@ DEMO_TABLES = (
     ),
     DemoTable("inventory", ("sku",), (50, 50), {**MANAGED, "autoresponder:dry-run": "true"}),
     DemoTable("legacy", ("id",), (10, 10)),
-)
-
-DEMAND: tuple[tuple[str, str | None, str, float], ...] = (
-    # (table, index, metric, 1-minute Sum at the peak: the latest minute)
-    ("orders", None, "ConsumedWriteCapacityUnits", 4_200),  # 70/s
-    ("orders", None, "ConsumedReadCapacityUnits", 7_200),  # 120/s
-    ("orders", "by-customer", "ConsumedWriteCapacityUnits", 2_400),  # 40/s
-    ("orders", "by-customer", "ConsumedReadCapacityUnits", 3_600),  # 60/s
-    ("orders", None, "WriteProvisionedThroughputThrottleEvents", 42),
-    ("profiles", None, "ConsumedWriteCapacityUnits", 8_400),  # 140/s
-    ("profiles", None, "ConsumedReadCapacityUnits", 9_000),  # 150/s
-    ("clickstream", None, "ConsumedReadCapacityUnits", 150_000),  # 2,500/s
-    ("clickstream", None, "ConsumedWriteCapacityUnits", 48_000),  # 800/s
-    ("inventory", None, "ConsumedReadCapacityUnits", 3_000),  # 50/s
-    ("inventory", None, "ConsumedWriteCapacityUnits", 3_300),  # 55/s
-    ("legacy", None, "ConsumedWriteCapacityUnits", 600),  # 10/s
+    DemoTable("carts", ("cart_id",), (100, 20), MANAGED),
+    DemoTable("catalog", ("sku",), (100, 50), MANAGED),
 )
 
 THROTTLE_ALARMS = (
@@ -143,8 +132,9 @@ class _Clients:
         return self._made[service]
 
 
-def seed_demo_account(session_or_clients: Any, now: datetime) -> DemoAccount:
-    """Create the demo account's resources and the last 15 minutes of metrics before `now`.
+def seed_demo_account(session_or_clients: Any) -> DemoAccount:
+    """Create the demo account's resources (the metrics of a sample event are published just
+    before it runs: `local.event_metrics.publish_for`).
 
     `session_or_clients`: a `boto3.session.Session`, or a mapping with clients for
     `dynamodb`, `sns`, `sqs`, `cloudwatch` and `application-autoscaling`.
@@ -155,7 +145,6 @@ def seed_demo_account(session_or_clients: Any, now: datetime) -> DemoAccount:
     for table in DEMO_TABLES:
         _create_table(clients("dynamodb"), table)
         _register_autoscaling(clients("application-autoscaling"), table)
-    _put_demand(clients("cloudwatch"), now)
     put_latency_metrics(clients("cloudwatch"))
     alarms = _put_alarms(clients("cloudwatch"))
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
@@ -269,29 +258,6 @@ def _register_autoscaling(autoscaling: Any, table: DemoTable) -> None:
             ScalableDimension=f"dynamodb:table:{units}",
             MinCapacity=low,
             MaxCapacity=high,
-        )
-
-
-def _put_demand(cloudwatch: Any, now: datetime) -> None:
-    """1-minute Sum datapoints over the lookback, ramping up to the peak in the last minute."""
-    latest = now.replace(second=0, microsecond=0)
-    for table, index, metric, peak in DEMAND:
-        dimensions = [{"Name": "TableName", "Value": table}]
-        if index:
-            dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": index})
-        steps = LOOKBACK_MINUTES - 1
-        cloudwatch.put_metric_data(
-            Namespace="AWS/DynamoDB",
-            MetricData=[
-                {
-                    "MetricName": metric,
-                    "Dimensions": dimensions,
-                    "Timestamp": latest - timedelta(minutes=steps - i),
-                    "Value": round(peak * (0.7 + 0.3 * i / steps)),
-                    "Unit": "Count",
-                }
-                for i in range(LOOKBACK_MINUTES)
-            ],
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autoresponder.models.table import (
@@ -14,6 +14,8 @@ from autoresponder.models.table import (
     OnDemandLimits,
     TableDescription,
 )
+from local.published import Points, merged, minutes_before, put_published
+from local.published import published as _published
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -212,3 +214,16 @@ def on_demand_table(
         billing_mode=BillingMode.PAY_PER_REQUEST,
         table=CapacityUnit(on_demand_max=OnDemandLimits(read=max_read, write=max_write)),
     )
+
+
+# -- what DynamoDB publishes (one implementation, shared with the demo: local/published.py) ---
+NOW = STATE_TIME + timedelta(seconds=30)
+"""The moment the handler runs in the tests: 30 s after the alarm's state change."""
+
+
+def published(table: str = "orders", *, end: datetime | None = None, **kwargs: Any) -> Points:
+    """What DynamoDB would publish for `table` in the minutes before `end` (the tests' NOW)."""
+    return _published(table, end=end or NOW, **kwargs)
+
+
+__all__ = ["NOW", "Points", "merged", "minutes_before", "published", "put_published"]

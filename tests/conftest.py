@@ -1,4 +1,10 @@
-"""Shared fixtures: an emulated AWS account (moto) with the responder's own resources."""
+"""Shared fixtures: an emulated AWS account (moto) with the responder's own resources.
+
+No test reads the wall clock. The emulated account runs at a fixed instant (`tests.builders.NOW`,
+30 s after the sample alarms' state change): `aws.clock` moves it. `--wall-clock ISO` moves the
+real clock of the whole run (the gate runs the suite at 00:05 and at 23:58 UTC to prove that
+nothing depends on the time of day).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,53 @@ import json
 import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+import time_machine
 from moto import mock_aws
 
 from autoresponder import wiring
 from autoresponder.adapters import clients
 from autoresponder.settings import get_settings
+from tests.builders import NOW, put_published
 
 REGION = "us-east-1"
 DECISION_TABLE = "autoresponder-decisions"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--wall-clock",
+        default=None,
+        help="run the whole suite with the real clock moved to this ISO instant (it ticks)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    wall_clock = config.getoption("--wall-clock")
+    if wall_clock:
+        traveller = time_machine.travel(datetime.fromisoformat(wall_clock), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+@dataclass
+class Clock:
+    """The emulated account's clock: fixed, moved by the test."""
+
+    coordinates: Any
+
+    def now(self) -> datetime:
+        return datetime.now(NOW.tzinfo)
+
+    def move_to(self, when: datetime) -> None:
+        self.coordinates.move_to(when)
+
+    def shift(self, delta: timedelta) -> None:
+        self.coordinates.shift(delta)
 
 
 def reset_caches() -> None:
@@ -47,6 +88,7 @@ class Account:
     autoscaling: Any
     topic_arn: str
     inbox_url: str
+    clock: Clock
 
     def capacity(self, table: str, index: str | None = None) -> tuple[int, int]:
         raw = self.dynamodb.describe_table(TableName=table)["Table"]
@@ -70,6 +112,10 @@ class Account:
                 self.sqs.delete_message(
                     QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"]
                 )
+
+    def publish(self, points: Any) -> None:
+        """Publish what DynamoDB would have (`tests.builders.published`)."""
+        put_published(self.cloudwatch, points)
 
     def decision_items(self, table: str) -> list[dict[str, Any]]:
         answer = self.dynamodb.query(
@@ -133,7 +179,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
-    with mock_aws():
+    with time_machine.travel(NOW, tick=False) as coordinates, mock_aws():
         reset_caches()
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sns = boto3.client("sns", region_name=REGION)
@@ -165,6 +211,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             autoscaling=boto3.client("application-autoscaling", region_name=REGION),
             topic_arn=topic_arn,
             inbox_url=inbox_url,
+            clock=Clock(coordinates),
         )
         reset_caches()
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.domain.notification import Notification
-from autoresponder.domain.scaling import ScaleHistory
+from autoresponder.domain.scaling import IntentStatus, ScaleHistory
 from autoresponder.errors import AutoresponderError
 from autoresponder.models.alarm import AlarmMetric
-from autoresponder.models.decision import Decision
+from autoresponder.models.decision import Decision, Recorded
+from autoresponder.models.metrics import Points, Series
 from autoresponder.models.table import (
     Capacity,
     CapacityUnit,
@@ -89,6 +90,16 @@ class FakeAutoScaling:
     ) -> ScalableTarget | None:
         return self.targets.get((table_name, index_name, dimension))
 
+    def scalable_targets(
+        self, table_name: str, index_names: Sequence[str]
+    ) -> dict[tuple[str | None, Dimension], ScalableTarget]:
+        wanted = {None, *index_names}
+        return {
+            (index, dimension): target
+            for (table, index, dimension), target in self.targets.items()
+            if table == table_name and index in wanted
+        }
+
     def set_limits(self, target: ScalableTarget, min_capacity: int, max_capacity: int) -> None:
         self.registered.append((target.resource_id, min_capacity, max_capacity))
         for key, value in self.targets.items():
@@ -100,22 +111,38 @@ class FakeAutoScaling:
 
 @dataclass
 class FakeMetrics:
-    peaks: dict[tuple[str, str | None, Dimension], float] = field(default_factory=dict)
+    """GetMetricData over canned points (`tests.builders.published`), plus `steady` series
+    (the same value every minute of whatever window is asked) and `latest` ones (one value, in
+    the window's last whole minute)."""
+
+    points: dict[Series, dict[datetime, float]] = field(default_factory=dict)
+    steady: dict[Series, float] = field(default_factory=dict)
+    latest: dict[Series, float] = field(default_factory=dict)
     calls: int = 0
     fail_with: AutoresponderError | None = None
+    asked: list[list[Series]] = field(default_factory=list)
 
-    def consumed_peak(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> float | None:
+    def read(
+        self, wanted: Sequence[Series], start: datetime, end: datetime, period: timedelta
+    ) -> Points:
         self.calls += 1
+        self.asked.append(list(wanted))
         if self.fail_with is not None:
             raise self.fail_with
-        return self.peaks.get((table_name, index_name, dimension))
+        minutes = []
+        at = start
+        while at < end - period:
+            minutes.append(at)
+            at += period
+        found: dict[Series, dict[datetime, float]] = {}
+        for series in wanted:
+            values = {t: v for t, v in self.points.get(series, {}).items() if start <= t < end}
+            if series in self.steady:
+                values.update(dict.fromkeys(minutes, self.steady[series]))
+            if series in self.latest and minutes:
+                values[minutes[-1]] = self.latest[series]
+            found[series] = values
+        return found
 
 
 @dataclass
@@ -127,24 +154,72 @@ class FakeAlarms:
 
 
 @dataclass
+class StoredDecision:
+    decision: Decision
+    raw_event: Any = None
+    notification: str = "none"
+    attempts: int = 0
+    error: str | None = None
+
+
+@dataclass
 class InMemoryDecisionStore:
-    records: dict[tuple[str, str], tuple[Decision, bool, Any]] = field(default_factory=dict)
+    stored: dict[tuple[str, str], StoredDecision] = field(default_factory=dict)
     history: dict[tuple[str, str | None, Dimension], ScaleHistory] = field(default_factory=dict)
     locks: dict[str, tuple[str, float]] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
 
     def record(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> str:
         key = decision.record_key()
-        self.records[key] = (decision, False, raw_event)
+        state = "pending" if decision.notify else "none"
+        self.stored[key] = StoredDecision(decision, raw_event, state)
         return key[1]
 
-    def recorded(self, decision_key: tuple[str, str]) -> tuple[Decision, bool] | None:
-        found = self.records.get(decision_key)
-        return (found[0], found[1]) if found else None
+    def recorded(self, decision_key: tuple[str, str]) -> Recorded | None:
+        found = self.stored.get(decision_key)
+        if found is None:
+            return None
+        notified = found.notification == "sent"
+        return Recorded(found.decision, notified, found.notification, found.attempts)
+
+    def begin_notification(self, decision_key: tuple[str, str]) -> int:
+        self.stored[decision_key].attempts += 1
+        return self.stored[decision_key].attempts
 
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
-        decision, _, raw = self.records[decision_key]
-        self.records[decision_key] = (decision, True, raw)
+        self.stored[decision_key].notification = "sent"
+
+    def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None:
+        self.stored[decision_key].notification = "failed"
+        self.stored[decision_key].error = error
+
+    @property
+    def records(self) -> dict[tuple[str, str], tuple[Decision, bool, Any]]:
+        """(decision, notified, raw event) by record key."""
+        return {
+            key: (s.decision, s.notification == "sent", s.raw_event)
+            for key, s in self.stored.items()
+        }
+
+    def scale_records(self, table_name: str) -> dict[tuple[str | None, Dimension], ScaleHistory]:
+        return {
+            (index, dimension): record
+            for (table, index, dimension), record in self.history.items()
+            if table == table_name
+        }
+
+    def mark_applied(
+        self,
+        table_name: str,
+        index_name: str | None,
+        dimension: Dimension,
+        event_key: str,
+        at: datetime,
+    ) -> None:
+        key = (table_name, index_name, dimension)
+        record = self.history.get(key)
+        if record is not None and record.event_key == event_key:
+            self.history[key] = replace(record, status=IntentStatus.APPLIED, applied_at=at)
 
     def scale_history(
         self, table_name: str, index_name: str | None, dimension: Dimension

@@ -11,16 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.domain.scaling import ScaleHistory
 from autoresponder.errors import LimitExceededError, ResourceNotFoundError
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
 from autoresponder.models.decision import Action
-from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
+from autoresponder.models.metrics import Series
+from autoresponder.models.scale_back import ActiveAlarm
 from autoresponder.models.table import Capacity, CapacityUnit, Dimension, TableDescription
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionStore
+from tests.fakes import FakeMetrics, FakeTables, FixedClock, InMemoryDecisionStore
 
 HOUR = timedelta(hours=1)
 
@@ -52,7 +53,8 @@ class BudgetedTables(FakeTables):
         table = self.tables[table_name]
         unit = table.unit(index_name)
         assert unit is not None and unit.provisioned is not None
-        now = self.clock.now() if self.clock else datetime.now(UTC)
+        assert self.clock is not None, "BudgetedTables needs the test's clock"
+        now = self.clock.now()
         old = unit.provisioned
         lowers = capacity.read < old.read or capacity.write < old.write
         history = self.decreases.setdefault((table_name, index_name), [])
@@ -102,10 +104,11 @@ class ScaleBackStore(InMemoryDecisionStore):
 
 @dataclass
 class FakeActivity:
-    """Window activity per (table, index, dimension); unknown ones are idle."""
+    """What a table/index/dimension did over whatever window scale_back reads: the peak
+    consumed every minute, and the throttled requests in the last minute (on the fake
+    CloudWatch)."""
 
-    activity: dict[tuple[str, str | None, Dimension], WindowActivity] = field(default_factory=dict)
-    calls: int = 0
+    metrics: FakeMetrics
 
     def set(
         self,
@@ -115,20 +118,23 @@ class FakeActivity:
         throttled: float = 0.0,
         index: str | None = None,
     ) -> None:
-        self.activity[(table, index, dimension)] = WindowActivity(
-            consumed_peak=peak, throttle_events=throttled
+        prefix = "Read" if dimension is Dimension.READ else "Write"
+        consumed = f"Consumed{prefix}CapacityUnits"
+        for stat in ("Sum", "SampleCount"):
+            series = Series(table, consumed, stat, index_name=index)
+            if peak is None:
+                self.metrics.steady.pop(series, None)
+            else:
+                self.metrics.steady[series] = peak * 60
+        generic = Series(table, f"{prefix}ThrottleEvents", "Sum", index_name=index)
+        cause = Series(
+            table, f"{prefix}ProvisionedThroughputThrottleEvents", "Sum", index_name=index
         )
-
-    def window_activity(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> WindowActivity:
-        self.calls += 1
-        return self.activity.get((table_name, index_name, dimension), WindowActivity())
+        for series in (generic, cause):
+            if throttled:
+                self.metrics.latest[series] = throttled
+            else:
+                self.metrics.latest.pop(series, None)
 
 
 @dataclass
@@ -208,7 +214,6 @@ def raised(
         before=before,
         after=after,
         original=original if original is not None else before,
-        throttle_value=42.0,
     )
 
 

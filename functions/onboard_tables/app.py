@@ -15,5 +15,4 @@ from autoresponder.wiring.onboard_tables import runner
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Parse the schedule or tag-change event, reconcile, return the decision."""
-    del context  # Powertools reads it through the decorators
-    return runner()(event)
+    return runner()(event, context)

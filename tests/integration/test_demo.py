@@ -11,7 +11,6 @@ import json
 import os
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -149,7 +148,7 @@ def test_a_retryable_outcome_is_reported_as_a_lambda_retry(monkeypatch):
     out = io.StringIO()
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        account = seed_demo_account(session, datetime.now(UTC))
+        account = seed_demo_account(session)
         dynamodb = session.client("dynamodb")
         dynamodb.put_item(
             TableName=account.decision_table_name,
@@ -206,7 +205,7 @@ def test_the_demo_account_can_be_seeded_under_mock_aws(monkeypatch):
     _plain_moto_environment(monkeypatch)
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        account = seed_demo_account(session, datetime.now(UTC))
+        account = seed_demo_account(session)
         dynamodb = session.client("dynamodb")
         tags = dynamodb.list_tags_of_resource(
             ResourceArn=f"arn:aws:dynamodb:us-east-1:{account.account_id}:table/orders"

@@ -15,7 +15,7 @@ import pytest
 from autoresponder.models.hot_keys import MASK
 from functions.flag_hot_keys.app import lambda_handler
 from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle
-from tests.builders import alarm_event
+from tests.builders import alarm_event, published
 from tests.conftest import DECISION_TABLE, reset_caches
 from tests.contributor_insights import InsightsStub, rule_names
 
@@ -119,6 +119,7 @@ def test_duplicate_delivery_reads_and_notifies_once(account, insights, context):
 
 
 def test_same_key_range_event_reaches_both_runbooks(account, insights, context):
+    account.publish(published(consumed=30, rejected=10, cause="key_range"))
     event = sample("key_range_throttle.json")
     handed_off = scale_on_throttle(event, context)
     flagged = lambda_handler(event, context)

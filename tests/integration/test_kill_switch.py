@@ -17,7 +17,7 @@ from autoresponder.observability import metrics
 from autoresponder.wiring.common import dry_run_switch, forced_dry_run
 from functions.onboard_tables.app import lambda_handler as onboard
 from functions.scale_on_throttle.app import lambda_handler
-from tests.builders import STATE_TIME, alarm_event
+from tests.builders import STATE_TIME, alarm_event, published
 from tests.onboarding import MANAGED, scheduled_event
 
 PARAMETER = "/dynamodb-autoresponder-dev/autoresponder/dry-run"
@@ -121,6 +121,7 @@ def switched(aws, ssm, monkeypatch):
     monkeypatch.setenv("DRY_RUN_PARAMETER_NAME", PARAMETER)
     monkeypatch.setenv("DRY_RUN_PARAMETER_MAX_AGE_SECONDS", "0")
     aws.create_table("orders", 100, 50, tags={"autoresponder:managed": "true"})
+    aws.publish(published(consumed=50, rejected=10))  # writes: demand 60/s against 50
     _put(ssm, "false")
     return aws
 
@@ -128,8 +129,9 @@ def switched(aws, ssm, monkeypatch):
 def test_flipping_the_switch_turns_the_next_decision_into_a_dry_run(switched, ssm, context):
     first = lambda_handler(alarm_event(), context)
     assert (first["action"], first["dry_run"]) == ("scale_up", False)
-    assert switched.capacity("orders") == (100, 60)
+    assert switched.capacity("orders") == (100, 75)
     switched.notifications()
+    switched.publish(published(dimension="read", consumed=100, rejected=20))
 
     _put(ssm, "true")  # aws ssm put-parameter --overwrite: no deploy
     second = lambda_handler(
@@ -140,7 +142,7 @@ def test_flipping_the_switch_turns_the_next_decision_into_a_dry_run(switched, ss
     )
     assert (second["action"], second["dry_run"]) == ("scale_up", True)
     assert second["after"]["read"] > second["before"]["read"]  # what it would have done
-    assert switched.capacity("orders") == (100, 60)  # ... and did not do
+    assert switched.capacity("orders") == (100, 75)  # ... and did not do
     [item] = [
         i
         for i in switched.decision_items("orders")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import boto3
 import pytest
@@ -48,7 +48,7 @@ def demo_account(monkeypatch):
         monkeypatch.setenv(name, value)
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
-        account = seed_demo_account(session, datetime.now(UTC))
+        account = seed_demo_account(session)
         with function_environment(account.function_environment(), isolated=True):
             yield account
 
@@ -72,7 +72,7 @@ def test_the_demo_daily_report_finds_the_drift_no_alarm_saw(demo_account):
     assert run.error is None
     result = run.result
     assert result["action"] == "latency_regression"
-    assert result["tables"] == ["clickstream", "inventory", "orders", "profiles"]
+    assert result["tables"] == ["carts", "catalog", "clickstream", "inventory", "orders", "profiles"]
     verdicts = {(op["table_name"], op["operation"]): op for op in result["operations"]}
     query = verdicts[("orders", "Query")]
     assert query["verdict"] == "regression"

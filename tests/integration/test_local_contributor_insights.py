@@ -26,7 +26,7 @@ END = datetime(2026, 11, 20, 14, 14, 8, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def local() -> Iterator[tuple[LocalAccount, DemoAccount]]:
     with local_aws() as aws:
-        yield aws, seed_demo_account(aws.session(), datetime.now(UTC))
+        yield aws, seed_demo_account(aws.session())
 
 
 def rules(resource: str, kinds: str = "PKC PKT SKC SKT") -> list[str]:

@@ -21,7 +21,7 @@ from autoresponder.domain.latency import compared_windows
 from autoresponder.errors import AwsUnavailableError
 from functions.report_latency_regression.app import lambda_handler
 from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle
-from tests.builders import alarm_event
+from tests.builders import alarm_event, published
 from tests.conftest import DECISION_TABLE, REGION
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -182,8 +182,9 @@ def test_alarm_without_regression_is_recorded_not_notified(account, context):
 
 
 def test_recent_scale_up_by_the_responder_is_named_as_a_likely_cause(account, context):
-    now = datetime.now(UTC)
+    now = account.clock.now()
     windows = compared_windows(now, timedelta(minutes=15))
+    account.publish(published("profiles", consumed=50, rejected=20, end=now))
     scaled = scale_on_throttle(
         alarm_event("WriteProvisionedThroughputThrottleEvents", "profiles", timestamp=now),
         context,

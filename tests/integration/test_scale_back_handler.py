@@ -8,7 +8,7 @@ answers are edited by botocore event hooks on the responder's own client, nothin
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -19,7 +19,7 @@ from autoresponder.errors import AwsThrottledError
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
 from functions.scale_back.app import lambda_handler
-from tests.builders import alarm_event
+from tests.builders import NOW, alarm_event, published
 from tests.conftest import DECISION_TABLE, reset_caches
 from tests.scale_back_fakes import raised, scheduled_event
 
@@ -38,9 +38,7 @@ def orders(aws):
 
 def seed(before, after, *, hours_ago: float = 2, table: str = "orders", action=Action.SCALE_UP):
     store = DynamoDBDecisionStore(DECISION_TABLE, region=REGION)
-    history = raised(
-        before, after, at=datetime.now(UTC) - timedelta(hours=hours_ago), action=action
-    )
+    history = raised(before, after, at=NOW - timedelta(hours=hours_ago), action=action)
     store.save_scale_history(table, None, WRITE, history)
 
 
@@ -53,21 +51,9 @@ def scale_items(aws) -> dict[str, dict]:
     return {item["sk"]["S"]: item for item in answer["Items"]}
 
 
-def put_consumed(aws, units_per_second: float, table: str = "orders") -> None:
-    now = datetime.now(UTC)
-    aws.cloudwatch.put_metric_data(
-        Namespace="AWS/DynamoDB",
-        MetricData=[
-            {
-                "MetricName": "ConsumedWriteCapacityUnits",
-                "Dimensions": [{"Name": "TableName", "Value": table}],
-                "Timestamp": now - timedelta(minutes=m),
-                "Value": units_per_second * 60,
-                "Unit": "Count",
-            }
-            for m in range(1, 30, 5)
-        ],
-    )
+def put_consumed(aws, units_per_second: float, table: str = "orders", rejected: float = 0) -> None:
+    """The last 30 minutes of `table`'s writes, as DynamoDB publishes them."""
+    aws.publish(published(table, consumed=units_per_second, rejected=rejected, minutes=30))
 
 
 def throttling_alarm(aws, table: str = "orders", name: str = "orders-write-throttle") -> str:
@@ -134,11 +120,11 @@ def fail_next(operation: str, code: str, status: int = 400):
 
 
 def run(context, **overrides):
-    return lambda_handler(scheduled_event(datetime.now(UTC), **overrides), context)
+    return lambda_handler(scheduled_event(NOW, **overrides), context)
 
 
-def test_a_quiet_table_is_stepped_down_recorded_and_announced(orders, context):
-    put_consumed(orders, 20.0)
+def test_a_quiet_table_is_scaled_back_to_its_peak_recorded_and_announced(orders, context):
+    put_consumed(orders, 200.0)
     result = run(context)
     assert (result["action"], result["rule"]) == ("scale_down", "provisioned.scale_down")
     assert (result["runbook"], result["table_name"], result["index_name"]) == (
@@ -147,21 +133,22 @@ def test_a_quiet_table_is_stepped_down_recorded_and_announced(orders, context):
         None,
     )
     assert result["dry_run"] is False
-    assert orders.capacity("orders") == (100, 200)
+    assert orders.capacity("orders") == (100, 250)  # peak 200/s + 25 %, in one decrease
     [item] = orders.decision_items("orders")
     assert item["action"]["S"] == "scale_down"
     assert item["notified"]["BOOL"] is True
     recorded = json.loads(item["decision"]["S"])
     assert recorded["before"] == {"read": 100, "write": 400}
-    assert recorded["after"] == {"read": 100, "write": 200}
-    assert recorded["inputs"]["consumed_peak_per_second"] == pytest.approx(20.0)
+    assert recorded["after"] == {"read": 100, "write": 250}
+    assert recorded["inputs"]["consumed_peak_per_second"] == pytest.approx(200.0)
     [note] = orders.notifications()
     assert note["MessageAttributes"]["action"]["Value"] == "scale_down"
     assert note["MessageAttributes"]["runbook"]["Value"] == "scale_back"
     history = scale_items(orders)[scale_sort_key("orders", None, WRITE)]
-    assert json.loads(history["after"]["S"]) == {"read": 100, "write": 200}
+    assert json.loads(history["after"]["S"]) == {"read": 100, "write": 250}
     assert json.loads(history["original"]["S"]) == {"read": 100, "write": 100}
     assert history["action"]["S"] == "scale_down"
+    assert history["status"]["S"] == "applied"
 
 
 def test_the_last_step_restores_the_original_and_forgets_the_raise(orders, context):
@@ -177,7 +164,7 @@ def test_the_last_step_restores_the_original_and_forgets_the_raise(orders, conte
 
 
 def test_busy_table_holds_without_notifying(orders, context):
-    put_consumed(orders, 300.0)
+    put_consumed(orders, 400.0)
     result = run(context)
     assert (result["action"], result["rule"], result["hold_reason"]) == (
         "hold",
@@ -194,7 +181,7 @@ def test_the_decrease_budget_comes_from_describe_table(orders, context):
     hook(
         "dynamodb",
         "after-call.dynamodb.DescribeTable",
-        decreases_reported(4, datetime.now(UTC) - timedelta(minutes=10)),
+        decreases_reported(4, NOW - timedelta(minutes=10)),
     )
     result = run(context)
     assert (result["action"], result["rule"], result["hold_reason"]) == (
@@ -215,17 +202,18 @@ def test_no_decrease_while_a_throttling_alarm_of_the_table_is_in_alarm(orders, c
     assert orders.capacity("orders") == (100, 400)
 
 
-def test_an_alarm_still_in_alarm_after_the_cooldown_is_followed_up(orders, context):
+def test_an_alarm_still_in_alarm_with_a_measured_shortfall_is_followed_up(orders, context):
     throttling_alarm(orders)
     hook(
         "cloudwatch",
         "after-call.cloudwatch.DescribeAlarms",
-        in_alarm_since(datetime.now(UTC) - timedelta(minutes=20)),
+        in_alarm_since(NOW - timedelta(minutes=20)),
     )
+    put_consumed(orders, 400.0, rejected=50.0)  # demand 450/s against 400
     result = run(context)
     assert (result["action"], result["rule"]) == ("scale_up", "follow_up.provisioned.scale_up")
     assert result["alarm_name"] == "orders-write-throttle"
-    assert orders.capacity("orders") == (100, 480)
+    assert orders.capacity("orders") == (100, 563)
     assert result["counts"] == {"scale_up": 1, "hold": 1}
     [note] = orders.notifications()
     assert note["MessageAttributes"]["action"]["Value"] == "scale_up"
@@ -274,21 +262,23 @@ def test_a_refused_decrease_is_a_notified_failure(orders, context):
 
 def test_a_failed_announcement_retries_the_run_without_acting_twice(orders, context):
     hook("sns", "before-call.sns.Publish", fail_next("Publish", "Throttling"))
-    event = scheduled_event(datetime.now(UTC))
+    put_consumed(orders, 200.0)
+    event = scheduled_event(NOW)
     with pytest.raises(AwsThrottledError):
         lambda_handler(event, context)
     again = lambda_handler(event, context)  # Lambda's async retry of the same event
     assert again["action"] == "scale_down"
-    assert orders.capacity("orders") == (100, 200)
+    assert orders.capacity("orders") == (100, 250)
     assert len(orders.notifications()) == 1
 
 
 def test_a_duplicate_delivery_changes_nothing_twice_and_notifies_once(orders, context):
-    event = scheduled_event(datetime.now(UTC))
+    put_consumed(orders, 200.0)
+    event = scheduled_event(NOW)
     first = lambda_handler(event, context)
     second = lambda_handler(json.loads(json.dumps(event)), context)
     assert first["action"] == second["action"] == "scale_down"
-    assert orders.capacity("orders") == (100, 200)
+    assert orders.capacity("orders") == (100, 250)
     assert len(orders.notifications()) == 1
 
 
@@ -305,7 +295,7 @@ def test_nothing_to_do_records_nothing(aws, context):
     "event",
     [
         pytest.param(alarm_event(), id="an-alarm-state-change"),
-        pytest.param(scheduled_event(datetime.now(UTC), source="aws.s3"), id="other-source"),
+        pytest.param(scheduled_event(NOW, source="aws.s3"), id="other-source"),
         pytest.param({"detail-type": "Scheduled Event"}, id="half-an-event"),
     ],
 )

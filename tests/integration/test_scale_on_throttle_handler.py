@@ -1,11 +1,15 @@
-"""The scale_on_throttle handler on an emulated account (moto): effects, not calls."""
+"""The scale_on_throttle handler on an emulated account (moto): effects, not calls.
+
+Every test publishes what DynamoDB would have published (`tests.builders.published`): the alarm
+only names the table, the metrics decide.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -13,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autoresponder.adapters.clients import client
-from autoresponder.errors import AwsThrottledError, TableBusyError
+from autoresponder.errors import AwsThrottledError, MetricsNotReadyError, TableBusyError
 from functions.scale_on_throttle.app import lambda_handler
-from tests.builders import alarm_event
+from tests.builders import NOW, alarm_event, merged, published
 from tests.conftest import reset_caches
 
 MANAGED = {"autoresponder:managed": "true"}
@@ -28,7 +32,19 @@ def orders(aws):
     return aws
 
 
-def _fail_next(operation: str, code: str, status: int = 400, times: int = 1):
+@pytest.fixture
+def write_throttled(orders):
+    """orders' writes: 50 WCU/s served (all it has), 30 requests/s rejected: demand ≈ 80."""
+    orders.publish(
+        merged(
+            published(consumed=50, rejected=30),
+            published(dimension="read", consumed=40),
+        )
+    )
+    return orders
+
+
+def _fail_next(operation: str, code: str, status: int = 400, times: int = 1, service="dynamodb"):
     """Make the responder's own client answer `operation` with an AWS error."""
     remaining = {"n": times}
 
@@ -44,9 +60,7 @@ def _fail_next(operation: str, code: str, status: int = 400, times: int = 1):
             },
         )
 
-    client("dynamodb", "us-east-1").meta.events.register(
-        f"before-call.dynamodb.{operation}", answer
-    )
+    client(service, "us-east-1").meta.events.register(f"before-call.{service}.{operation}", answer)
 
 
 def _report_updating(times: int):
@@ -63,82 +77,96 @@ def _report_updating(times: int):
     )
 
 
-def test_updating_table_defers_and_the_last_attempt_is_announced(orders, context):
+def _count_calls(service: str) -> list[str]:
+    seen: list[str] = []
+
+    def count(params, model, **kwargs):
+        seen.append(f"{model.name}:{params.get('TableName', '')}")
+
+    client(service, "us-east-1").meta.events.register(f"before-parameter-build.{service}", count)
+    return seen
+
+
+def test_write_throttle_raises_writes_to_the_demand_and_reports(write_throttled, context):
+    result = lambda_handler(alarm_event(), context)
+    assert (result["action"], result["rule"]) == ("scale_up", "provisioned.scale_up")
+    assert result["table_name"] == "orders"
+    assert result["index_name"] is None
+    assert result["dry_run"] is False
+    assert write_throttled.capacity("orders") == (100, 100)  # demand 80/s + 25 % headroom
+    [item] = write_throttled.decision_items("orders")
+    assert item["action"]["S"] == "scale_up"
+    assert item["notification"]["S"] == "sent"
+    recorded = json.loads(item["decision"]["S"])
+    assert recorded["before"] == {"read": 100, "write": 50}
+    assert recorded["after"] == {"read": 100, "write": 100}
+    [writes] = [
+        d for d in recorded["diagnosis"] if d["dimension"] == "write" and not d["index_name"]
+    ]
+    assert writes["cause"] == "provisioned"
+    assert writes["throttled_events"] == 9000  # 30/s for 5 minutes
+    assert writes["estimated_demand"] == 80.0
+    [note] = write_throttled.notifications()
+    assert note["MessageAttributes"]["action"]["Value"] == "scale_up"
+    email = json.loads(note["Message"])
+    chat = json.loads(email) if isinstance(email, str) else email
+    assert chat["version"] == "1.0"
+    assert "orders" in chat["content"]["title"]
+
+
+def test_updating_table_defers_and_the_last_attempt_is_announced(write_throttled, context):
     _report_updating(times=3)
     event = alarm_event()
     for _attempt in range(3):  # 1 + Lambda's 2 retries
         with pytest.raises(TableBusyError):
             lambda_handler(event, context)
-    assert orders.capacity("orders") == (100, 50)
-    [note] = orders.notifications()
+    assert write_throttled.capacity("orders") == (100, 50)
+    [note] = write_throttled.notifications()
     assert note["MessageAttributes"]["action"]["Value"] == "defer"
     assert note["MessageAttributes"]["severity"]["Value"] == "critical"
-    [item] = orders.decision_items("orders")
+    [item] = write_throttled.decision_items("orders")
     assert item["action"]["S"] == "defer"
     # Once the table is ACTIVE again, a replay from the failure queue scales it, once.
     assert lambda_handler(event, context)["action"] == "scale_up"
-    assert orders.capacity("orders") == (100, 60)
+    assert write_throttled.capacity("orders") == (100, 100)
 
 
-def test_write_throttle_raises_write_capacity_and_reports(orders, context):
-    result = lambda_handler(alarm_event(), context)
-    assert result["action"] == "scale_up"
-    assert result["table_name"] == "orders"
-    assert result["index_name"] is None
-    assert result["dry_run"] is False
-    assert orders.capacity("orders") == (100, 60)
-    [item] = orders.decision_items("orders")
-    assert item["action"]["S"] == "scale_up"
-    assert item["notified"]["BOOL"] is True
-    recorded = json.loads(item["decision"]["S"])
-    assert recorded["before"] == {"read": 100, "write": 50}
-    assert recorded["after"] == {"read": 100, "write": 60}
-    [note] = orders.notifications()
-    assert note["MessageAttributes"]["action"]["Value"] == "scale_up"
-    assert note["MessageAttributes"]["table"]["Value"] == "orders"
-    chat = json.loads(note["Message"])
-    assert chat["version"] == "1.0"
-    assert chat["source"] == "custom"
-    assert "orders" in chat["content"]["title"]
-
-
-def test_gsi_alarm_changes_the_index_only(orders, context):
-    lambda_handler(
-        alarm_event("ReadProvisionedThroughputThrottleEvents", index="by-customer"), context
+def test_gsi_write_throttling_raises_the_index_not_the_table(orders, context):
+    # The index lacks write capacity; DynamoDB throttles the base table's writes with it.
+    orders.publish(
+        merged(
+            published(index="by-customer", consumed=25, rejected=15),
+            published(consumed=20, rejected=15, cause=None),
+        )
     )
-    assert orders.capacity("orders", "by-customer") == (60, 25)
+    result = lambda_handler(
+        alarm_event("WriteProvisionedThroughputThrottleEvents", index="by-customer"), context
+    )
+    assert (result["action"], result["index_name"]) == ("scale_up", "by-customer")
+    assert orders.capacity("orders", "by-customer") == (50, 50)  # demand 40/s + 25 %
     assert orders.capacity("orders") == (100, 50)
+    verdicts = {
+        (v["index_name"], v["dimension"]): v["verdict"] for v in result["inputs"]["verdicts"]
+    }
+    assert verdicts[(None, "write")] == "back_pressure"
 
 
-def test_sizing_reads_consumed_capacity_from_cloudwatch(orders, context):
-    now = datetime.now(UTC)
-    orders.cloudwatch.put_metric_data(
-        Namespace="AWS/DynamoDB",
-        MetricData=[
-            {
-                "MetricName": "ConsumedWriteCapacityUnits",
-                "Dimensions": [{"Name": "TableName", "Value": "orders"}],
-                "Timestamp": now - timedelta(minutes=m),
-                "Value": 6000.0,
-                "Unit": "Count",
-            }
-            for m in range(1, 6)
-        ],
-    )
-    lambda_handler(alarm_event(), context)
-    assert orders.capacity("orders") == (100, 125)  # 100/s peak + 25 % headroom
-
-
-def test_duplicate_delivery_changes_nothing_twice_and_notifies_once(orders, context):
+def test_duplicate_delivery_changes_nothing_twice_and_notifies_once(write_throttled, context):
     event = alarm_event()
     first = lambda_handler(event, context)
     second = lambda_handler(json.loads(json.dumps(event)), context)
     assert second == first
-    assert orders.capacity("orders") == (100, 60)
-    assert len(orders.notifications()) == 1
+    assert write_throttled.capacity("orders") == (100, 100)
+    assert len(write_throttled.notifications()) == 1
 
 
 def test_read_and_write_alarms_handled_concurrently_both_take_effect(orders, context):
+    orders.publish(
+        merged(
+            published(consumed=50, rejected=10),
+            published(dimension="read", consumed=100, rejected=20),
+        )
+    )
     events = [alarm_event("ReadProvisionedThroughputThrottleEvents"), alarm_event()]
     start = threading.Barrier(2)
     outcomes: list[str] = []
@@ -158,8 +186,11 @@ def test_read_and_write_alarms_handled_concurrently_both_take_effect(orders, con
         thread.start()
     for thread in threads:
         thread.join()
-    assert orders.capacity("orders") == (120, 60)
-    assert outcomes.count("scale_up") == 2
+    # the first pass sees both dimensions short and raises both in one call; the second finds
+    # the demand it measured within the new capacity
+    assert orders.capacity("orders") == (150, 75)
+    assert outcomes.count("scale_up") == 1
+    assert outcomes.count("skip") == 1
 
 
 def test_unmanaged_table_is_reported_not_changed(orders, context):
@@ -170,25 +201,25 @@ def test_unmanaged_table_is_reported_not_changed(orders, context):
     assert len(orders.decision_items("legacy")) == 1
 
 
-def test_dry_run_setting_changes_nothing(orders, context, monkeypatch):
+def test_dry_run_setting_changes_nothing(write_throttled, context, monkeypatch):
     monkeypatch.setenv("DRY_RUN", "true")
     reset_caches()
     result = lambda_handler(alarm_event(), context)
     assert (result["action"], result["dry_run"]) == ("scale_up", True)
-    assert orders.capacity("orders") == (100, 50)
-    [note] = orders.notifications()
+    assert write_throttled.capacity("orders") == (100, 50)
+    [note] = write_throttled.notifications()
     assert note["Subject"].startswith("[DRY RUN]")
 
 
-def test_resource_in_use_defers_then_succeeds_once(orders, context):
+def test_resource_in_use_defers_then_succeeds_once(write_throttled, context):
     _fail_next("UpdateTable", "ResourceInUseException")
     with pytest.raises(TableBusyError):
         lambda_handler(alarm_event(), context)
-    assert orders.capacity("orders") == (100, 50)
+    assert write_throttled.capacity("orders") == (100, 50)
     result = lambda_handler(alarm_event(), context)
     assert result["action"] == "scale_up"
-    assert orders.capacity("orders") == (100, 60)
-    assert len(orders.notifications()) == 1
+    assert write_throttled.capacity("orders") == (100, 100)
+    assert len(write_throttled.notifications()) == 1
 
 
 @pytest.mark.parametrize(
@@ -199,27 +230,74 @@ def test_resource_in_use_defers_then_succeeds_once(orders, context):
         ("ValidationException", "error.InvalidChangeError"),
     ],
 )
-def test_permanent_aws_errors_are_recorded_failures(orders, context, code, rule):
+def test_permanent_aws_errors_are_recorded_failures(write_throttled, context, code, rule):
     _fail_next("UpdateTable", code)
     result = lambda_handler(alarm_event(), context)
     assert (result["action"], result["rule"]) == ("fail", rule)
-    assert orders.capacity("orders") == (100, 50)
-    [note] = orders.notifications()
+    assert write_throttled.capacity("orders") == (100, 50)
+    [note] = write_throttled.notifications()
     assert note["MessageAttributes"]["severity"]["Value"] == "critical"
     # A redelivery of the same event does not try again nor notify again.
     again = lambda_handler(alarm_event(), context)
     assert again["action"] == "fail"
-    assert orders.notifications() == []
+    assert write_throttled.notifications() == []
 
 
-def test_control_plane_throttling_retries_without_double_scale_up(orders, context):
+def test_control_plane_throttling_retries_without_double_scale_up(write_throttled, context):
     _fail_next("UpdateTable", "ThrottlingException")
     with pytest.raises(AwsThrottledError):
         lambda_handler(alarm_event(), context)
     lambda_handler(alarm_event(), context)
     lambda_handler(alarm_event(), context)
-    assert orders.capacity("orders") == (100, 60)
-    assert len(orders.notifications()) == 1
+    assert write_throttled.capacity("orders") == (100, 100)
+    assert len(write_throttled.notifications()) == 1
+
+
+def test_nothing_throttled_in_cloudwatch_is_a_skip(orders, context):
+    orders.publish(published(consumed=20))
+    result = lambda_handler(alarm_event(), context)
+    assert (result["action"], result["rule"]) == ("skip", "no_throttling")
+    assert orders.capacity("orders") == (100, 50)
+    assert orders.notifications() == []
+
+
+def test_publishing_lag_looks_again_shortly(orders, context):
+    # the alarm evaluated 14:04; CloudWatch answers nothing newer than 13:59 yet
+    orders.publish(published(consumed=20, end=NOW - timedelta(minutes=5)))
+    event = alarm_event()
+    state = event["detail"]["state"]
+    reason = json.loads(state["reasonData"])
+    reason["evaluatedDatapoints"] = [{"timestamp": "2026-11-20T14:04:00.000+0000", "value": 42.0}]
+    state["reasonData"] = json.dumps(reason)
+    with pytest.raises(MetricsNotReadyError):
+        lambda_handler(event, context)
+    assert orders.capacity("orders") == (100, 50)
+    [item] = orders.decision_items("orders")
+    assert item["action"]["S"] == "defer"
+    assert "publishing lag" in json.loads(item["decision"]["S"])["reason"]
+
+
+def test_cloudwatch_unreadable_falls_back_to_the_alarm_metric_and_the_minimum_step(
+    write_throttled, context
+):
+    _fail_next("GetMetricData", "Throttling", service="cloudwatch")
+    result = lambda_handler(alarm_event(), context)
+    assert result["action"] == "scale_up"
+    assert write_throttled.capacity("orders") == (100, 60)  # +20 %: the minimum step
+    assert "could not be read" in result["reason"]
+    assert result["diagnosis"] is None
+
+
+def test_a_foreign_account_event_is_skipped_without_touching_any_table(orders, context):
+    event = alarm_event()
+    event["account"] = "210987654321"
+    calls = _count_calls("dynamodb")
+    result = lambda_handler(event, context)
+    assert (result["action"], result["rule"]) == ("skip", "foreign_event")
+    assert "210987654321" in result["reason"]
+    touched = [c for c in calls if not c.endswith(":autoresponder-decisions")]
+    assert touched == []
+    assert orders.capacity("orders") == (100, 50)
 
 
 json_values = st.recursive(

@@ -12,7 +12,6 @@ import pytest
 
 from autoresponder.domain.latency import (
     LatencyPolicy,
-    Series,
     compared_windows,
     latency_series,
 )
@@ -24,6 +23,7 @@ from autoresponder.errors import (
 )
 from autoresponder.models.decision import Decision
 from autoresponder.models.latency import LatencyDecision
+from autoresponder.models.metrics import Series
 from autoresponder.models.table import Capacity
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.report_latency_regression import (

@@ -45,12 +45,15 @@ class World:
     tables: BudgetedTables
     autoscaling: FakeAutoScaling = field(default_factory=FakeAutoScaling)
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
-    activity: FakeActivity = field(default_factory=FakeActivity)
     alarms: FakeActiveAlarms = field(default_factory=FakeActiveAlarms)
     store: ScaleBackStore = field(default_factory=ScaleBackStore)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     policy: ScaleBackPolicy = field(default_factory=ScaleBackPolicy)
     dry_run: bool = False
+
+    @property
+    def activity(self) -> FakeActivity:
+        return FakeActivity(self.metrics)
 
     def recorder(self) -> DecisionRecorder:
         return DecisionRecorder(self.store, self.notifier, "us-east-1")
@@ -61,7 +64,6 @@ class World:
             capacity=self.tables,
             autoscaling=self.autoscaling,
             metrics=self.metrics,
-            activity=self.activity,
             alarms=self.alarms,
             store=self.store,
             recorder=self.recorder(),
@@ -125,24 +127,26 @@ def raised_write(world: World, *, hours_ago: float = 2, to: int = 400, original:
 # --------------------------------------------------------------------------------------------
 # a simulated day
 # --------------------------------------------------------------------------------------------
-# time, what happens, the alarm's state, peak consumed over the window (units/s),
-# then expected: action on orders' write, rule prefix, write units after, decreases today.
+# time, what happens, the alarm in ALARM, consumed (units/s, every minute of the window),
+# throttled requests (the last minute), then expected: action on orders' writes, rule prefix,
+# write units after, decreases today.
 DAY_RUNS = [
-    ("00:05", "alarm", True, 300.0, "scale_up", "provisioned", 375, 0),
-    ("00:15", "run", True, 500.0, "scale_up", "follow_up.provisioned", 625, 0),
-    ("00:30", "run", False, 400.0, "hold", "hold.stabilizing", 625, 0),
-    ("01:00", "run", False, 40.0, "hold", "hold.stabilizing", 625, 0),
-    ("01:15", "run", False, 350.0, "hold", "hold.busy", 625, 0),
-    ("01:30", "run", False, 40.0, "scale_down", "provisioned.scale_down", 313, 1),
-    ("01:45", "run", False, 40.0, "scale_down", "provisioned.scale_down", 157, 2),
-    ("02:00", "run", False, 40.0, "scale_down", "provisioned.restore", 100, 3),
-    ("02:15", "run", False, 40.0, "skip", "nothing_to_do", 100, 3),
-    ("03:00", "alarm", True, 300.0, "scale_up", "provisioned", 375, 3),
-    ("03:15", "run", False, 300.0, "hold", "hold.stabilizing", 375, 3),
-    ("04:15", "run", False, 40.0, "scale_down", "provisioned.scale_down", 188, 4),
-    ("04:30", "run", False, 40.0, "hold", "hold.budget_exhausted", 188, 4),
-    ("05:00", "run", False, 40.0, "hold", "hold.budget_exhausted", 188, 4),
-    ("05:15", "run", False, 40.0, "scale_down", "provisioned.restore", 100, 5),
+    ("00:05", "alarm", True, 100.0, 12_000, "scale_up", "provisioned.scale_up", 375, 0),
+    ("00:15", "run", True, 375.0, 7_500, "scale_up", "follow_up.provisioned.scale_up", 625, 0),
+    ("00:30", "run", False, 400.0, 0, "scale_down", "provisioned.scale_down", 500, 1),
+    ("00:45", "run", False, 40.0, 0, "scale_down", "provisioned.restore", 100, 2),
+    ("01:00", "run", False, 40.0, 0, "skip", "nothing_to_do", 100, 2),
+    ("03:00", "alarm", True, 100.0, 12_000, "scale_up", "provisioned.scale_up", 375, 2),
+    ("03:15", "run", False, 300.0, 0, "hold", "hold.peak_plus_headroom", 375, 2),
+    ("03:30", "run", False, 40.0, 0, "scale_down", "provisioned.restore", 100, 3),
+    # throttled again 5 minutes after a decrease: the window doubles (15 → 30 min)
+    ("03:35", "alarm", True, 100.0, 12_000, "scale_up", "provisioned.scale_up", 375, 3),
+    ("03:45", "run", False, 40.0, 0, "hold", "hold.stabilizing", 375, 3),
+    ("04:00", "run", False, 40.0, 0, "hold", "hold.stabilizing", 375, 3),
+    ("04:15", "run", False, 40.0, 0, "scale_down", "provisioned.restore", 100, 4),
+    ("05:00", "alarm", True, 100.0, 12_000, "scale_up", "provisioned.scale_up", 375, 4),
+    ("05:15", "run", False, 40.0, 0, "hold", "hold.stabilizing", 375, 4),
+    ("05:30", "run", False, 40.0, 0, "scale_down", "provisioned.restore", 100, 5),
 ]
 
 
@@ -152,13 +156,12 @@ def test_a_simulated_day():
     tables.add(provisioned_table(read=100, write=100), MANAGED)
     world = World(clock=clock, tables=tables)
     alarm_since = None
-    for when, happens, in_alarm, peak, action, rule, write, decreases in DAY_RUNS:
+    for when, happens, in_alarm, consumed, throttled, action, rule, write, decreases in DAY_RUNS:
         clock.current = at(when)
-        world.metrics.peaks[("orders", None, WRITE)] = peak
-        world.activity.set("orders", WRITE, peak)
+        world.activity.set("orders", WRITE, consumed, throttled)
         if in_alarm:
             alarm_since = alarm_since or clock.current
-            world.alarms.raise_alarm("orders", alarm_since, value=peak, name="orders-write")
+            world.alarms.raise_alarm("orders", alarm_since, value=throttled, name="orders-write")
         else:
             alarm_since = None
             world.alarms.clear()
@@ -181,7 +184,12 @@ def test_a_simulated_day():
     notified = [n.attributes["action"] for n in world.notifier.sent]
     assert (
         notified
-        == ["scale_up", "scale_up"] + ["scale_down"] * 3 + ["scale_up"] + ["scale_down"] * 2
+        == ["scale_up", "scale_up", "scale_down", "scale_down"]
+        + [
+            "scale_up",
+            "scale_down",
+        ]
+        * 3
     )
 
 
@@ -223,19 +231,20 @@ def test_a_whole_day_of_spikes_never_exceeds_the_decrease_budget(spend_last, exp
 # --------------------------------------------------------------------------------------------
 # the flow
 # --------------------------------------------------------------------------------------------
-def test_a_step_down_is_recorded_notified_and_remembered(world):
+def test_a_scale_back_goes_straight_to_the_peak_plus_headroom(world):
     raised_write(world)
-    world.activity.set("orders", WRITE, 20.0)
+    world.activity.set("orders", WRITE, 200.0)
     result = world.run()
     decision = result.headline
     assert (decision.action, decision.rule) == ("scale_down", "provisioned.scale_down")
-    assert world.capacity() == Capacity(read=100, write=200)
-    assert decision.cost_delta_per_hour == pytest.approx(-200 * 0.00065, abs=1e-4)
+    assert world.capacity() == Capacity(read=100, write=250)  # peak 200/s + 25 %, one decrease
+    assert decision.cost_delta_per_hour == pytest.approx(-150 * 0.00065, abs=1e-4)
     [note] = world.notifier.sent
     assert note.attributes["action"] == "scale_down"
-    assert "Change: write units 400 → 200" in note.email
+    assert "Change: write units 400 → 250" in note.email
     history = world.store.history[("orders", None, WRITE)]
-    assert history.after == Capacity(read=100, write=200)
+    assert history.after == Capacity(read=100, write=250)
+    assert history.decreased_at == world.clock.now()
     assert history.original == Capacity(read=100, write=100)
     # the last raise's time is kept: a decrease never starts a scale-up cooldown
     assert history.scaled_at == world.clock.now() - timedelta(hours=2)
@@ -245,13 +254,18 @@ def test_a_step_down_is_recorded_notified_and_remembered(world):
     assert [d["action"] for d in as_result["decisions"]] == ["scale_down"]
 
 
-def test_a_throttle_right_after_a_step_down_is_met_at_once(world):
+def test_a_throttle_right_after_a_step_down_is_met_at_once_and_doubles_the_window(world):
     raised_write(world)
+    world.activity.set("orders", WRITE, 200.0)
     world.run()
     world.clock.current += timedelta(minutes=1)
+    world.activity.set("orders", WRITE, 250.0, throttled=6_000)  # demand 350/s
     decision = world.scale_on_throttle().handle(alarm_event(timestamp=world.clock.current))
     assert decision.action == "scale_up"  # not skipped as "cooldown"
-    assert world.store.history[("orders", None, WRITE)].original == Capacity(read=100, write=100)
+    assert world.capacity().write == 438
+    history = world.store.history[("orders", None, WRITE)]
+    assert history.original == Capacity(read=100, write=100)
+    assert history.stabilization_minutes == 30
 
 
 def test_restoring_the_original_forgets_the_raise(world):
@@ -267,9 +281,10 @@ def test_restoring_the_original_forgets_the_raise(world):
 @pytest.mark.parametrize(
     ("setup", "rule", "reason"),
     [
-        pytest.param({"hours_ago": 0.5}, "hold.stabilizing", "stabilizing", id="stabilizing"),
-        pytest.param({"peak": 300.0}, "hold.busy", "still_busy", id="busy"),
-        pytest.param({"throttled": 12.0}, "hold.throttled_recently", "still_busy", id="throttled"),
+        pytest.param({"hours_ago": 0.1}, "hold.stabilizing", "stabilizing", id="stabilizing"),
+        pytest.param({"peak": 400.0}, "hold.busy", "still_busy", id="busy"),
+        pytest.param({"peak": 330.0}, "hold.peak_plus_headroom", "still_busy", id="needed"),
+        pytest.param({"peak": 310.0}, "hold.small_cut", "budget", id="small-cut"),
         pytest.param({"decreases": 4}, "hold.budget_exhausted", "budget", id="budget"),
     ],
 )
@@ -292,10 +307,25 @@ def test_holds_are_recorded_not_notified(world, setup, rule, reason):
     assert world.store.decisions == [decision]
 
 
-def test_metrics_are_read_only_when_the_early_checks_pass(world):
-    raised_write(world, hours_ago=0.5)
+def test_one_observation_per_table_and_run(world):
+    raised_write(world)
+    world.seed(
+        raised(Capacity(read=50, write=25), Capacity(read=50, write=40), at=at("10:00")),
+        index="by-customer",
+    )
     world.run()
-    assert world.activity.calls == 0
+    assert world.metrics.calls == 1
+
+
+def test_throttling_in_the_window_raises_by_the_minimum_step_and_holds_the_rest(world):
+    raised_write(world)
+    world.activity.set("orders", WRITE, 10.0, throttled=12.0)  # within capacity: per-second
+    decisions = world.run().decisions
+    assert [(d.action, d.rule) for d in decisions] == [
+        ("scale_up", "follow_up.provisioned.scale_up"),
+        ("hold", "hold.stabilizing"),
+    ]
+    assert world.capacity().write == 480
 
 
 def test_no_decrease_anywhere_on_a_table_while_any_of_its_throttling_alarms_is_in_alarm(world):
@@ -311,7 +341,7 @@ def test_no_decrease_anywhere_on_a_table_while_any_of_its_throttling_alarms_is_i
 def test_follow_up_raises_while_the_alarm_stays_in_alarm(world):
     world.tables.add(provisioned_table(read=100, write=50), MANAGED)
     world.alarms.raise_alarm("orders", world.clock.now() - timedelta(minutes=20), value=90)
-    world.metrics.peaks[("orders", None, WRITE)] = 100.0
+    world.activity.set("orders", WRITE, 50.0, throttled=3_000)  # demand 100/s
     result = world.run()
     decision = result.headline
     assert (decision.action, decision.rule) == ("scale_up", "follow_up.provisioned.scale_up")
@@ -339,7 +369,6 @@ def test_follow_up_still_raises_by_the_minimum_step_when_cloudwatch_is_throttled
 @pytest.mark.parametrize(
     ("minutes", "metric", "table", "expected"),
     [
-        pytest.param(2, "WriteProvisionedThroughputThrottleEvents", "orders", [], id="fresh"),
         pytest.param(20, "WriteKeyRangeThroughputThrottleEvents", "orders", [], id="hot-keys"),
         pytest.param(20, "WriteProvisionedThroughputThrottleEvents", "legacy", [], id="unmanaged"),
         pytest.param(20, "WriteAccountLimitThrottleEvents", "orders", [], id="account-limit"),
@@ -354,10 +383,20 @@ def test_alarms_a_follow_up_leaves_alone(world, minutes, metric, table, expected
     assert world.store.records == {}
 
 
+def test_an_alarm_in_alarm_with_nothing_throttled_is_a_recorded_quiet_skip(world):
+    world.alarms.raise_alarm("orders", world.clock.now() - timedelta(minutes=2))
+    world.activity.set("orders", WRITE, 20.0)
+    [decision] = world.run().decisions
+    assert (decision.action, decision.rule) == ("skip", "follow_up.no_throttling")
+    assert world.tables.changes == []
+    assert world.notifier.sent == []
+
+
 def test_follow_up_within_the_cooldown_of_the_last_raise_is_a_recorded_skip(world):
     before = Capacity(read=100, write=300)
     world.seed(raised(before, Capacity(read=100, write=400), at=world.clock.now()))
     world.alarms.raise_alarm("orders", world.clock.now() - timedelta(minutes=20), value=10)
+    world.activity.set("orders", WRITE, 300.0, throttled=600.0)  # demand 310/s: fits 400
     result = world.run()
     follow_up = next(d for d in result.decisions if d.inputs.get("follow_up"))
     assert (follow_up.action, follow_up.rule) == ("skip", "follow_up.cooldown")
@@ -377,16 +416,15 @@ def test_one_change_per_table_and_run(world):
     first = world.run()
     actions = {(d.index_name, d.action, d.rule) for d in first.decisions}
     assert actions == {
-        (None, "scale_down", "provisioned.scale_down"),  # WCU: the larger saving
+        (None, "scale_down", "provisioned.restore"),  # WCU: the larger saving
         ("by-customer", "hold", "hold.one_change_per_run"),
     }
     assert len(world.tables.changes) - 1 == 1  # one set-up change, then one per run
-    world.run(world.clock.now() + timedelta(minutes=15))
-    assert world.capacity().write == 100  # the larger saving again: restored
+    assert world.capacity().write == 100
     assert world.capacity("orders", "by-customer").read == 800
     world.run(world.clock.now() + timedelta(minutes=15))
-    assert world.capacity("orders", "by-customer").read == 400
-    assert len(world.tables.changes) - 1 == 3
+    assert world.capacity("orders", "by-customer").read == 200
+    assert len(world.tables.changes) - 1 == 2
 
 
 def test_a_follow_up_raise_blocks_decreases_of_the_same_table_in_that_run(world):
@@ -398,6 +436,7 @@ def test_a_follow_up_raise_blocks_decreases_of_the_same_table_in_that_run(world)
     )
     world.tables.set_provisioned("orders", "by-customer", Capacity(read=800, write=50))
     world.alarms.raise_alarm("orders", world.clock.now() - timedelta(minutes=20))
+    world.activity.set("orders", WRITE, 400.0, throttled=6_000)  # demand 500/s > 400
     result = world.run()
     assert {(d.action, d.rule) for d in result.decisions} == {
         ("scale_up", "follow_up.provisioned.scale_up"),
@@ -408,35 +447,38 @@ def test_a_follow_up_raise_blocks_decreases_of_the_same_table_in_that_run(world)
 
 def test_a_duplicated_run_changes_and_notifies_once(world):
     raised_write(world)
+    world.activity.set("orders", WRITE, 200.0)
     event = scheduled_event(world.clock.now())
     first = world.scale_back().handle(event)
     second = world.scale_back().handle(event)
     assert [d.action for d in second.decisions] == ["scale_down"]
-    assert world.capacity().write == 200
+    assert world.capacity().write == 250
     assert len(world.notifier.sent) == 1
     assert first.headline.after == second.headline.after
 
 
 def test_a_crash_after_the_change_is_replayed_not_repeated(world):
     raised_write(world)
+    world.activity.set("orders", WRITE, 200.0)
     event = scheduled_event(world.clock.now())
     world.scale_back().handle(event)
-    world.store.records.clear()  # as if the record was never written
+    world.store.stored.clear()  # as if the record was never written
     world.notifier.sent.clear()
     decision = world.scale_back().handle(event).headline
     assert (decision.action, decision.rule) == ("scale_down", "already_applied")
-    assert world.capacity().write == 200
+    assert world.capacity().write == 250
     assert len(world.notifier.sent) == 1
 
 
 def test_a_failed_notification_is_sent_by_the_retry_without_acting_again(world):
     raised_write(world)
+    world.activity.set("orders", WRITE, 200.0)
     event = scheduled_event(world.clock.now())
     world.notifier.fail_next = AwsThrottledError("Publish failed")
     with pytest.raises(AwsThrottledError):
         world.scale_back().handle(event)
     world.scale_back().handle(event)
-    assert world.capacity().write == 200
+    assert world.capacity().write == 250
     assert len([c for c in world.tables.changes if c[0] == "orders"]) == 1
     assert len(world.notifier.sent) == 1
 
@@ -459,7 +501,7 @@ def test_a_transient_error_defers_to_the_next_run(world):
     assert world.notifier.sent == []
     assert world.store.history[("orders", None, WRITE)].event_key == "seeded"
     world.run(world.clock.now() + timedelta(minutes=15))
-    assert world.capacity().write == 200
+    assert world.capacity().write == 100
 
 
 def test_a_locked_table_holds(world):

@@ -1,4 +1,8 @@
-"""scale_on_throttle with in-memory fakes: the whole flow, failures and retries."""
+"""scale_on_throttle with in-memory fakes: the whole flow, failures and retries.
+
+The fake CloudWatch answers what DynamoDB would have published (`tests.builders.published`):
+orders' writes throttled on provisioned capacity, 50 WCU/s served and 30 requests/s rejected
+(demand ≈ 80/s), unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -19,7 +23,15 @@ from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
 from autoresponder.models.table import Capacity, Dimension, ScalableTarget
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
-from tests.builders import STATE_TIME, alarm_event, composite_event, provisioned_table
+from tests.builders import (
+    NOW,
+    STATE_TIME,
+    alarm_event,
+    composite_event,
+    merged,
+    provisioned_table,
+    published,
+)
 from tests.fakes import (
     FakeAlarms,
     FakeAutoScaling,
@@ -79,15 +91,23 @@ def world() -> World:
         FakeAlarms(),
         InMemoryDecisionStore(),
         RecordingNotifier(),
-        FixedClock(STATE_TIME + timedelta(seconds=20)),
+        FixedClock(NOW),
+    )
+
+
+@pytest.fixture(autouse=True)
+def throttled(world):
+    world.metrics.points = merged(
+        published(consumed=50, rejected=30),
+        published(dimension="read", consumed=40),
+        published("inventory", consumed=50, rejected=10),
     )
 
 
 def test_scale_up_changes_the_table_records_and_notifies(world):
-    world.metrics.peaks[("orders", None, Dimension.WRITE)] = 70.0
     decision = world.service().handle(alarm_event())
     assert decision.action == "scale_up"
-    assert world.capacity() == Capacity(read=100, write=88)
+    assert world.capacity() == Capacity(read=100, write=100)  # demand 80/s + 25 %
     assert world.store.records[decision.record_key()][1] is True  # notified
     [note] = world.notifier.sent
     assert note.attributes == {
@@ -96,16 +116,39 @@ def test_scale_up_changes_the_table_records_and_notifies(world):
         "action": "scale_up",
         "severity": "warning",
     }
-    assert "Change: write units 50 → 88" in note.email
-    assert decision.cost_delta_per_hour == pytest.approx(38 * 0.00065, abs=1e-4)
+    assert "Change: write units 50 → 100" in note.email
+    assert "writes of the table throttled on provisioned capacity: 9,000 requests rejected in the last 15 min" in note.email
+    assert decision.cost_delta_per_hour == pytest.approx(50 * 0.00065, abs=1e-4)
     history = world.store.history[("orders", None, Dimension.WRITE)]
     assert history.original == Capacity(read=100, write=50)
+    assert history.status == "applied"
+    assert history.episode_start == NOW.replace(second=0, microsecond=0) - timedelta(minutes=5)
 
 
-def test_the_peak_is_read_only_when_capacity_may_change(world):
+def test_one_observation_per_decision(world):
+    world.service().handle(alarm_event())
+    assert world.metrics.calls == 1
+    [asked] = world.metrics.asked
+    assert len(asked) == 2 * 2 * 6  # table + GSI, read + write, 6 series each
+
+
+def test_unmanaged_tables_are_not_even_observed(world):
     world.service().handle(alarm_event(table="legacy"))
-    world.service().handle(alarm_event("WriteKeyRangeThroughputThrottleEvents"))
     assert world.metrics.calls == 0
+
+
+def test_a_key_range_alarm_hands_off_when_the_metrics_show_a_hot_partition(world):
+    world.metrics.points = published(consumed=30, rejected=12, cause="key_range")
+    decision = world.service().handle(alarm_event("WriteKeyRangeThroughputThrottleEvents"))
+    assert (decision.action, decision.rule) == ("hand_off_hot_keys", "key_range.hand_off")
+    assert world.tables.changes == []
+
+
+def test_the_metrics_not_the_alarm_name_pick_the_dimension(world):
+    # a read-throttle alarm, but CloudWatch shows the writes throttled
+    decision = world.service().handle(alarm_event("ReadThrottleEvents"))
+    assert (decision.action, decision.dimension) == ("scale_up", "write")
+    assert world.capacity() == Capacity(read=100, write=100)
 
 
 @pytest.mark.parametrize("source", ["setting", "tag"])
@@ -150,9 +193,10 @@ def test_composite_alarm_resolves_through_its_child(world):
         ),
     )
     world.alarms.alarms["orders-read-throttle"] = [child]
+    world.metrics.points = published(dimension="read", consumed=100, rejected=20)
     decision = world.service().handle(composite_event(["orders-read-throttle"]))
     assert (decision.action, decision.dimension) == ("scale_up", "read")
-    assert world.capacity().read == 120
+    assert world.capacity().read == 150
 
 
 def test_composite_alarm_without_dynamodb_child_is_skipped(world):
@@ -170,7 +214,7 @@ def test_autoscaled_table_gets_a_higher_min_not_a_table_change(world):
     world.autoscaling.targets[("orders", None, Dimension.WRITE)] = target
     decision = world.service().handle(alarm_event())
     assert decision.action == "raise_autoscaling_min"
-    assert world.autoscaling.registered == [("table/orders", 60, 100)]
+    assert world.autoscaling.registered == [("table/orders", 100, 100)]
     assert world.tables.changes == []
 
 
@@ -189,7 +233,7 @@ def test_updating_table_defers_and_the_last_attempt_is_notified(world):
     assert world.tables.changes == []
 
 
-def test_resource_in_use_defers_and_forgets_the_intent(world):
+def test_resource_in_use_defers_and_restores_the_record(world):
     world.tables.fail_with = TableBusyError("UpdateTable failed: ResourceInUseException")
     with pytest.raises(TableBusyError):
         world.service().handle(alarm_event())
@@ -225,7 +269,7 @@ def test_control_plane_throttling_is_retried_not_doubled(world):
     with pytest.raises(AwsThrottledError):
         world.service().handle(alarm_event())
     world.service().handle(alarm_event())
-    assert [c for _, _, c in world.tables.changes] == [Capacity(read=100, write=60)]
+    assert [c for _, _, c in world.tables.changes] == [Capacity(read=100, write=100)]
 
 
 def test_failed_notification_is_sent_on_retry_without_acting_again(world):
@@ -241,7 +285,7 @@ def test_failed_notification_is_sent_on_retry_without_acting_again(world):
 def test_crash_between_change_and_record_is_not_applied_twice(world):
     event = alarm_event()
     world.service().handle(event)
-    world.store.records.clear()  # as if the record was never written
+    world.store.stored.clear()  # as if the record was never written
     world.notifier.sent.clear()
     decision = world.service().handle(event)
     assert (decision.action, decision.rule) == ("scale_up", "already_applied")
@@ -259,10 +303,23 @@ def test_a_held_lock_defers(world):
 def test_second_alarm_within_cooldown_is_skipped(world):
     world.service().handle(alarm_event())
     world.clock.current += timedelta(minutes=2)
-    later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2))
+    later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2), datapoints=[900.0])
     decision = world.service().handle(later)
     assert (decision.action, decision.rule) == ("skip", "cooldown")
     assert len(world.tables.changes) == 1
+
+
+def test_within_the_cooldown_a_measured_shortfall_raises_again(world):
+    world.service().handle(alarm_event())
+    world.clock.current += timedelta(minutes=2)
+    # after the raise to 100, CloudWatch measures a demand of 150/s
+    world.metrics.points = published(consumed=100, rejected=50, end=world.clock.now())
+    later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2))
+    decision = world.service().handle(later)
+    assert (decision.action, decision.rule) == ("scale_up", "provisioned.scale_up")
+    assert world.capacity() == Capacity(read=100, write=188)
+    history = world.store.history[("orders", None, Dimension.WRITE)]
+    assert history.original == Capacity(read=100, write=50)  # the episode's, kept
 
 
 def test_description_errors_end_in_a_decision(world):
@@ -277,4 +334,5 @@ def test_throttled_cloudwatch_still_scales_by_the_minimum_step(world):
     decision = world.service().handle(alarm_event())
     assert decision.action == "scale_up"
     assert world.capacity() == Capacity(read=100, write=60)
-    assert decision.inputs["consumed_peak_per_second"] is None
+    assert decision.diagnosis is None
+    assert decision.inputs["cloudwatch_read"] is False

@@ -17,7 +17,6 @@ from autoresponder.domain.latency import (
     OPERATIONS,
     CauseEvidence,
     LatencyPolicy,
-    Series,
     TableLatency,
     capacity_changes,
     compare_operation,
@@ -40,6 +39,7 @@ from autoresponder.models.latency import (
     Verdict,
     WindowStats,
 )
+from autoresponder.models.metrics import Series
 from autoresponder.models.table import Capacity, CapacityUnit
 from tests.builders import on_demand_table, provisioned_table
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autoresponder.adapters.latency_metrics import (
+from autoresponder.adapters.metric_data import (
     MAX_DATAPOINTS_PER_CALL,
     MAX_QUERIES_PER_CALL,
-    CloudWatchLatencyMetrics,
+    CloudWatchMetricData,
     calls_needed,
     queries_per_call,
 )
@@ -83,7 +83,7 @@ def test_twelve_tables_take_two_calls_and_every_series_gets_its_value():
     start, end, period = span(timedelta(hours=24))
     wanted = [s for i in range(12) for s in series_for_table(f"table-{i}")]
     fake = FakeCloudWatch()
-    metrics = CloudWatchLatencyMetrics(client=fake)
+    metrics = CloudWatchMetricData(client=fake)
     found = metrics.read(wanted, start, end, period)
     assert metrics.calls == 2
     assert [len(r["MetricDataQueries"]) for r in fake.requests] == [500, 40]
@@ -106,7 +106,7 @@ def test_pages_of_one_call_are_followed_and_counted():
     start, end, period = span(timedelta(minutes=15))
     wanted = series_for_table("orders")
     fake = FakeCloudWatch(page=20)
-    metrics = CloudWatchLatencyMetrics(client=fake)
+    metrics = CloudWatchMetricData(client=fake)
     found = metrics.read(wanted, start, end, period)
     assert metrics.calls == 3
     assert [r.get("NextToken") for r in fake.requests] == [None, "20", "40"]
@@ -117,7 +117,7 @@ def test_duplicates_are_asked_once():
     start, end, period = span(timedelta(minutes=15))
     wanted = series_for_table("orders")
     fake = FakeCloudWatch()
-    CloudWatchLatencyMetrics(client=fake).read(wanted + wanted, start, end, period)
+    CloudWatchMetricData(client=fake).read(wanted + wanted, start, end, period)
     assert len(fake.requests[0]["MetricDataQueries"]) == 45
 
 
@@ -128,6 +128,6 @@ def test_duplicates_are_asked_once():
 def test_errors_are_translated(code, error):
     start, end, period = span(timedelta(minutes=15))
     failure = ClientError({"Error": {"Code": code, "Message": "no"}}, "GetMetricData")
-    metrics = CloudWatchLatencyMetrics(client=FakeCloudWatch(error=failure))
+    metrics = CloudWatchMetricData(client=FakeCloudWatch(error=failure))
     with pytest.raises(error, match="GetMetricData failed"):
         metrics.read(series_for_table("orders"), start, end, period)

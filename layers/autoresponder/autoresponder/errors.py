@@ -38,6 +38,15 @@ class AwsUnavailableError(RetryableError):
     """AWS answered with a server error or did not answer in time."""
 
 
+class OutcomeUnknownError(RetryableError):
+    """AWS did not answer whether it made a change and the table does not show it yet: the
+    intent stays pending, and the next attempt settles it by looking at the table."""
+
+
+class MetricsNotReadyError(RetryableError):
+    """CloudWatch has not published (or cannot serve) the datapoints a decision needs yet."""
+
+
 class PermanentError(AutoresponderError):
     """A failure no retry can fix: recorded as a `fail` decision and notified."""
 

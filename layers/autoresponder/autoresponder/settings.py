@@ -26,9 +26,13 @@ class Settings(BaseSettings):
     scale_up_min_step_percent: PositiveFloat = 20.0
     """A scale-up raises capacity at least this much over the current value."""
     headroom_percent: float = Field(default=25.0, ge=0)
-    """New capacity covers the recently consumed peak plus this headroom."""
+    """New capacity covers the estimated demand (consumed plus rejected) plus this headroom."""
     max_scale_multiple: float = Field(default=4.0, gt=1)
-    """One step never sets more than this multiple of the current value."""
+    """A step that is a guess (CloudWatch unreadable: the minimum step) never sets more than
+    this multiple of the current value."""
+    max_measured_scale_multiple: float = Field(default=16.0, gt=1)
+    """A step sized on the demand CloudWatch measured (consumed plus rejected) never sets more
+    than this multiple of the current value (the ceiling bounds it too)."""
     default_max_read_units: PositiveInt = 10_000
     default_max_write_units: PositiveInt = 10_000
     """Ceilings when the table has no `autoresponder:max-*-units` tag."""
@@ -40,13 +44,12 @@ class Settings(BaseSettings):
     """How long a per-table lock is held at most (guards read-modify-write of capacity)."""
 
     # scale_back (scheduled: follow-ups while throttling lasts, scale-back when it is over)
-    scale_back_stabilization_minutes: PositiveInt = 60
-    """A raise is stepped back only after this long without throttling and below the busy
-    fraction (also the window the consumed peak and throttle events are read over)."""
-    scale_back_busy_percent: float = Field(default=50.0, gt=0, le=100)
-    """Consumed capacity must have stayed below this percent of the raised value."""
-    scale_back_max_step_percent: float = Field(default=50.0, gt=0, le=100)
-    """One provisioned step cuts at most this percent of the current value."""
+    scale_back_stabilization_minutes: PositiveInt = 15
+    """A raise is scaled back only after this long without throttling and with the demand
+    below the raised value (also the window the peak demand is read over); doubled for a unit
+    that throttled again within `scale_back_flap_minutes` of a decrease."""
+    scale_back_flap_minutes: PositiveInt = 60
+    """A raise this soon after a decrease of the same table/index doubles its window."""
     scale_back_min_cut_percent: float = Field(default=10.0, ge=0, lt=100)
     """A provisioned cut smaller than this percent is not worth one of the day's decreases
     (except the cut that restores the original value)."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.table import Dimension, ScalableTarget
+
+MAX_RESOURCE_IDS = 50
+"""DescribeScalableTargets takes at most 50 resource IDs per call."""
 
 
 def resource_id(table_name: str, index_name: str | None) -> str:
@@ -44,6 +50,44 @@ class ApplicationAutoScaling(AwsAdapter):
                     max_capacity=int(raw["MaxCapacity"]),
                 )
         return None
+
+    def scalable_targets(
+        self, table_name: str, index_names: Sequence[str]
+    ) -> dict[tuple[str | None, Dimension], ScalableTarget]:
+        """Every scalable target of the table and those GSIs, by (index or None, dimension):
+        one call for up to 49 GSIs."""
+        by_id: dict[str, str | None] = {resource_id(table_name, None): None}
+        by_id.update({resource_id(table_name, name): name for name in index_names})
+        found: dict[tuple[str | None, Dimension], ScalableTarget] = {}
+        ids = list(by_id)
+        for first in range(0, len(ids), MAX_RESOURCE_IDS):
+            kwargs: dict[str, Any] = {
+                "ServiceNamespace": "dynamodb",
+                "ResourceIds": ids[first : first + MAX_RESOURCE_IDS],
+            }
+            try:
+                while True:
+                    answer = self.client.describe_scalable_targets(**kwargs)
+                    for raw in answer.get("ScalableTargets", []):
+                        rid = raw["ResourceId"]
+                        dimension = (
+                            Dimension.READ
+                            if raw["ScalableDimension"].endswith("ReadCapacityUnits")
+                            else Dimension.WRITE
+                        )
+                        if rid in by_id:
+                            found[(by_id[rid], dimension)] = ScalableTarget(
+                                resource_id=rid,
+                                scalable_dimension=raw["ScalableDimension"],
+                                min_capacity=int(raw["MinCapacity"]),
+                                max_capacity=int(raw["MaxCapacity"]),
+                            )
+                    if not answer.get("NextToken"):
+                        break
+                    kwargs["NextToken"] = answer["NextToken"]
+            except AWS_ERRORS as exc:
+                raise translate(exc, "DescribeScalableTargets", table=table_name) from exc
+        return found
 
     def set_limits(self, target: ScalableTarget, min_capacity: int, max_capacity: int) -> None:
         try:

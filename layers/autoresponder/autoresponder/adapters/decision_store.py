@@ -1,4 +1,10 @@
-"""The decision table: decision records, scale history, per-table locks, attempt counters.
+"""The decision table: decision records, capacity records, per-table locks, attempt counters.
+
+A decision record carries its notification's own state (`notification`: `none`, `pending`,
+`sent`, `failed`; `notification_attempts`): the record is the truth, the notification a step
+after it. A raw event kept with a `reject` is cut to fit DynamoDB's item limit (its size and
+the SHA-256 of the whole are kept); every key built from a name is bounded
+(`models.decision.bounded`).
 
 Key layout (partition key `pk`, sort key `sk`, TTL `expires_at` in epoch seconds):
 
@@ -8,7 +14,8 @@ Key layout (partition key `pk`, sort key `sk`, TTL `expires_at` in epoch seconds
 |                   |                        | or `RUN#<decided at>#<runbook>`             |
 | rejected event    | `REJECT`               | `<decided at>#<runbook>#<event id>`         |
 | latency report    | `REPORT#report_latency_regression` | `RUN#<scheduled time>`          |
-| scale history     | `SCALE`                | `<table>#<index or ->#<read/write>`         |
+| capacity record   | `SCALE`                | `<table>#<index or ->#<read/write>`         |
+| (intent + history)|                        |                                             |
 | table lock        | `LOCK`                 | `<table>`                                   |
 | delivery attempts | `ATTEMPT`              | `<runbook>#<alarm>@<state timestamp>`       |
 | idempotency       | `IDEMPOTENCY#<runbook>`| Powertools' hash of the event key           |
@@ -16,6 +23,7 @@ Key layout (partition key `pk`, sort key `sk`, TTL `expires_at` in epoch seconds
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -26,8 +34,14 @@ from pydantic import TypeAdapter
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
-from autoresponder.domain.scaling import Limits, ScaleHistory
-from autoresponder.models.decision import Action, AutoScalingLimits, Decision
+from autoresponder.domain.scaling import IntentStatus, Limits, ScaleHistory, UnitKey
+from autoresponder.models.decision import (
+    Action,
+    AutoScalingLimits,
+    Decision,
+    Recorded,
+    bounded,
+)
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
 
 _LIMITS: TypeAdapter[Limits] = TypeAdapter(Limits)
@@ -36,6 +50,8 @@ _LIMIT_KINDS: dict[str, type[Capacity] | type[AutoScalingLimits] | type[OnDemand
     "AutoScalingLimits": AutoScalingLimits,
     "OnDemandLimits": OnDemandLimits,
 }
+RAW_EVENT_BUDGET = 300_000
+"""Bytes of a decision item (decision JSON and raw event) kept under DynamoDB's 400 KB."""
 SCALE_PK = "SCALE"
 LOCK_PK = "LOCK"
 ATTEMPT_PK = "ATTEMPT"
@@ -65,8 +81,17 @@ def history_item(history: ScaleHistory) -> dict[str, Any]:
         "after_kind": _s(type(history.after).__name__),
         "original_kind": _s(type(history.original).__name__),
     }
-    if history.throttle_value is not None:
-        item["throttle_value"] = {"N": repr(float(history.throttle_value))}
+    item["status"] = _s(history.status.value)
+    optional = {
+        "episode_start": history.episode_start,
+        "applied_at": history.applied_at,
+        "decreased_at": history.decreased_at,
+    }
+    item.update({key: _s(value.isoformat()) for key, value in optional.items() if value})
+    if history.stabilization_minutes is not None:
+        item["stabilization_minutes"] = _n(history.stabilization_minutes)
+    if history.rule:
+        item["rule"] = _s(history.rule)
     return item
 
 
@@ -79,7 +104,11 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
         raw = item[key]["S"]
         return model.model_validate_json(raw) if model else _LIMITS.validate_json(raw)
 
-    throttle = item.get("throttle_value")
+    def when(key: str) -> datetime | None:
+        raw = item.get(key, {}).get("S")
+        return datetime.fromisoformat(raw) if raw else None
+
+    window = item.get("stabilization_minutes", {}).get("N")
     return ScaleHistory(
         scaled_at=datetime.fromisoformat(item["scaled_at"]["S"]),
         event_key=item["event_key"]["S"],
@@ -87,8 +116,31 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
         before=limits("before"),
         after=limits("after"),
         original=limits("original"),
-        throttle_value=float(throttle["N"]) if throttle else None,
+        # records written before intents existed were written once the change was made
+        status=IntentStatus(item.get("status", {}).get("S", IntentStatus.APPLIED.value)),
+        episode_start=when("episode_start"),
+        applied_at=when("applied_at"),
+        stabilization_minutes=int(window) if window else None,
+        decreased_at=when("decreased_at"),
+        rule=item.get("rule", {}).get("S", ""),
     )
+
+
+def bounded_raw_event(raw_event: Mapping[str, Any], budget: int) -> dict[str, dict[str, Any]]:
+    """The raw event as stored: whole when it fits `budget` bytes, else cut, with its size and
+    the SHA-256 of the whole, so a reject never fails on the size of what it keeps."""
+    text = json.dumps(raw_event, default=str)
+    encoded = text.encode("utf-8")
+    item: dict[str, dict[str, Any]] = {
+        "raw_event_size": _n(len(encoded)),
+        "raw_event_sha256": _s(hashlib.sha256(encoded).hexdigest()),
+    }
+    if len(encoded) <= budget:
+        item["raw_event"] = _s(text)
+        return item
+    item["raw_event"] = _s(encoded[: max(0, budget)].decode("utf-8", errors="ignore"))
+    item["raw_event_truncated"] = {"BOOL": True}
+    return item
 
 
 class DynamoDBDecisionStore(AwsAdapter):
@@ -122,17 +174,19 @@ class DynamoDBDecisionStore(AwsAdapter):
             "decided_at": _s(decision.decided_at.isoformat()),
             "dry_run": {"BOOL": decision.dry_run},
             "notified": {"BOOL": False},
+            "notification": _s("pending" if decision.notify else "none"),
             "decision": _s(decision.model_dump_json()),
             "expires_at": _n(expires.timestamp()),
         }
         if decision.index_name:
             item["index_name"] = _s(decision.index_name)
         if raw_event is not None:
-            item["raw_event"] = _s(json.dumps(raw_event, default=str))
+            budget = RAW_EVENT_BUDGET - len(item["decision"]["S"].encode("utf-8"))
+            item.update(bounded_raw_event(raw_event, budget))
         self._call("PutItem", TableName=self.table_name, Item=item)
         return sk
 
-    def recorded(self, decision_key: tuple[str, str]) -> tuple[Decision, bool] | None:
+    def recorded(self, decision_key: tuple[str, str]) -> Recorded | None:
         answer = self._call(
             "GetItem",
             TableName=self.table_name,
@@ -143,15 +197,42 @@ class DynamoDBDecisionStore(AwsAdapter):
         if not item:
             return None
         decision = Decision.model_validate_json(item["decision"]["S"])
-        return decision, bool(item.get("notified", {}).get("BOOL"))
+        notified = bool(item.get("notified", {}).get("BOOL"))
+        state = item.get("notification", {}).get("S") or ("sent" if notified else "pending")
+        attempts = int(item.get("notification_attempts", {}).get("N", "0"))
+        return Recorded(decision, notified, state, attempts)
+
+    def begin_notification(self, decision_key: tuple[str, str]) -> int:
+        """Count one more Publish attempt of the record's notification; return the count."""
+        answer = self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": _s(decision_key[0]), "sk": _s(decision_key[1])},
+            UpdateExpression="ADD notification_attempts :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["notification_attempts"]["N"])
 
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self._call(
             "UpdateItem",
             TableName=self.table_name,
             Key={"pk": _s(decision_key[0]), "sk": _s(decision_key[1])},
-            UpdateExpression="SET notified = :yes",
-            ExpressionAttributeValues={":yes": {"BOOL": True}},
+            UpdateExpression="SET notified = :yes, notification = :sent",
+            ExpressionAttributeValues={":yes": {"BOOL": True}, ":sent": _s("sent")},
+        )
+
+    def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None:
+        """The notification cannot be sent (KMS access denied, topic gone): the decision stays
+        what was done; the record says the message never left."""
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": _s(decision_key[0]), "sk": _s(decision_key[1])},
+            UpdateExpression="SET notification = :failed, notification_error = :error",
+            ExpressionAttributeValues={":failed": _s("failed"), ":error": _s(error[:1000])},
         )
 
     def decisions_since(self, table_name: str, since: datetime) -> list[Decision]:
@@ -181,6 +262,25 @@ class DynamoDBDecisionStore(AwsAdapter):
         )
         item = answer.get("Item")
         return parse_history(item) if item else None
+
+    def scale_records(self, table_name: str) -> dict[UnitKey, ScaleHistory]:
+        """Every capacity record of one table (its GSIs included), in one Query."""
+        found: dict[UnitKey, ScaleHistory] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :table)",
+            "ExpressionAttributeValues": {":pk": _s(SCALE_PK), ":table": _s(f"{table_name}#")},
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._call("Query", **kwargs)
+            for item in answer.get("Items", []):
+                _, index, dimension = item["sk"]["S"].rsplit("#", 2)
+                key = (None if index == "-" else index, Dimension(dimension))
+                found[key] = parse_history(item)
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def all_scale_history(self) -> dict[str, ScaleHistory]:
         """Every table/index/dimension the responder raised, by sort key."""
@@ -214,6 +314,37 @@ class DynamoDBDecisionStore(AwsAdapter):
             **history_item(history),
         }
         self._call("PutItem", TableName=self.table_name, Item=item)
+
+    def mark_applied(
+        self,
+        table_name: str,
+        index_name: str | None,
+        dimension: Dimension,
+        event_key: str,
+        at: datetime,
+    ) -> None:
+        """The intent `event_key` wrote was made (AWS accepted it, or the table shows it)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={
+                    "pk": _s(SCALE_PK),
+                    "sk": _s(scale_sort_key(table_name, index_name, dimension)),
+                },
+                UpdateExpression="SET #s = :applied, applied_at = :at",
+                ConditionExpression="event_key = :key",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":applied": _s(IntentStatus.APPLIED.value),
+                    ":at": _s(at.isoformat()),
+                    ":key": _s(event_key),
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise translate(exc, "UpdateItem(intent)", table=table_name) from exc
+        except AWS_ERRORS as exc:
+            raise translate(exc, "UpdateItem(intent)", table=table_name) from exc
 
     def restore_scale_history(
         self,
@@ -280,7 +411,7 @@ class DynamoDBDecisionStore(AwsAdapter):
         answer = self._call(
             "UpdateItem",
             TableName=self.table_name,
-            Key={"pk": _s(ATTEMPT_PK), "sk": _s(attempt_key)},
+            Key={"pk": _s(ATTEMPT_PK), "sk": _s(bounded(attempt_key))},
             UpdateExpression="ADD attempts :one SET expires_at = :exp",
             ExpressionAttributeValues={
                 ":one": {"N": "1"},

@@ -27,9 +27,9 @@ from autoresponder.models.latency import (
     Verdict,
     WindowStats,
 )
+from autoresponder.models.metrics import NAMESPACE, Points, Series
 from autoresponder.models.table import TableDescription
 
-NAMESPACE = "AWS/DynamoDB"
 LATENCY_METRIC = "SuccessfulRequestLatency"
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
@@ -112,27 +112,6 @@ def window_words(windows: ComparedWindows) -> str:
     """`15-minute`, `24-hour`."""
     minutes = windows.window_minutes
     return f"{minutes // 60}-hour" if minutes >= 60 and not minutes % 60 else f"{minutes}-minute"
-
-
-@dataclass(frozen=True)
-class Series:
-    """One metric statistic to read: the unit of a GetMetricData query."""
-
-    table_name: str
-    metric: str
-    stat: str
-    operation: str | None = None
-
-    @property
-    def dimensions(self) -> dict[str, str]:
-        dims = {"TableName": self.table_name}
-        if self.operation is not None:
-            dims["Operation"] = self.operation
-        return dims
-
-
-Points = Mapping[Series, Mapping[datetime, float]]
-"""What GetMetricData answered: per series, the value of each period by its start time."""
 
 
 def latency_series(table_name: str, operation: str) -> tuple[Series, Series, Series]:

@@ -1,12 +1,14 @@
 """Where scale-back gets decided: the pure capacity lifecycle after a raise (scale_back).
 
 For every table, index and dimension the responder raised (its `ScaleHistory` holds the
-original value), step back toward the original once throttling is over:
+original value), go back to what the table needs once the episode is over:
 
-- only after a stabilization window since the last raise, in which consumed capacity stayed
-  below a fraction of the raised value and nothing was throttled;
-- never below the original, never below the recently consumed peak plus headroom, never while
-  any throttling alarm of the table is in ALARM, never while the table or index is UPDATING;
+- only after a stabilization window since the last raise (15 minutes by default; doubled for a
+  unit that throttled again soon after a decrease), in which nothing was throttled and the
+  demand stayed below the raised value;
+- straight to the window's peak demand plus headroom, never below the original, in ONE
+  decrease; never while any throttling alarm of the table is in ALARM, never while the table or
+  index is UPDATING;
 - provisioned decreases respect the daily decrease budget of the table or index, keep the last
   decrease of the day in reserve (unless configured otherwise), and skip cuts too small to be
   worth a decrease;
@@ -16,8 +18,9 @@ original value), step back toward the original once throttling is over:
 "Nothing to do yet" is a `hold` with a reason (still busy, budget, stabilizing). A raise that
 was changed by someone else, or whose table opted out, is no longer tracked (`skip` + forget).
 
-The follow-up of a throttling alarm still in ALARM reuses the throttle runbook itself
-(`decide_throttle`, same guardrails); this module only picks the alarms it applies to.
+Raising again while throttling lasts is the throttle runbook's own pass (`domain/scaling.py`),
+run by scale_back on the same observation; this module only names the alarms that keep a
+table from being scaled back.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from enum import StrEnum
 from autoresponder.domain.alarm_target import AlarmTarget, is_autoscaling_alarm, resolve_target
 from autoresponder.domain.cost import Prices, hourly_delta
 from autoresponder.domain.decrease_budget import DecreaseBudget, DecreaseRules, decrease_budget
+from autoresponder.domain.reconcile import Kind, kind_of, kind_of_limits, value_of
 from autoresponder.domain.scaling import ALREADY_APPLIED, UPDATING, Limits, ScaleHistory
 from autoresponder.domain.throttling import ThrottleCause, ThrottleSignal, classify
 from autoresponder.models.decision import Action, AutoScalingLimits, Severity
@@ -38,7 +42,6 @@ from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
 from autoresponder.models.table import (
     CapacityUnit,
     Dimension,
-    OnDemandLimits,
     ScalableTarget,
     TableDescription,
     TablePolicy,
@@ -55,13 +58,15 @@ FOLLOW_UP_CAUSES = frozenset(
 
 @dataclass(frozen=True)
 class ScaleBackPolicy:
-    stabilization: timedelta = timedelta(minutes=60)
-    busy_percent: float = 50.0
-    """Consumed capacity must have stayed below this percent of the raised value."""
+    stabilization: timedelta = timedelta(minutes=15)
+    """How long an episode must have been over (no throttling, demand below the raised value)
+    before a scale-back; a unit's record may carry a doubled window (`stabilization_for`)."""
+    max_stabilization: timedelta = timedelta(hours=24)
+    """Doubling stops here."""
+    flap_window: timedelta = timedelta(hours=1)
+    """A raise this soon after a decrease of the same unit doubles its window."""
     headroom_percent: float = 25.0
-    """Never below the consumed peak plus this headroom."""
-    max_step_percent: float = 50.0
-    """One provisioned step cuts at most this percent of the current value."""
+    """Never below the window's peak demand plus this headroom."""
     min_cut_percent: float = 10.0
     """A provisioned cut smaller than this percent of the current value is not worth a decrease
     (the cut that restores the original is always made: it ends the lifecycle)."""
@@ -73,12 +78,6 @@ class HoldReason(StrEnum):
     STILL_BUSY = "still_busy"
     BUDGET = "budget"
     STABILIZING = "stabilizing"
-
-
-class Kind(StrEnum):
-    PROVISIONED = "provisioned"
-    AUTOSCALING = "autoscaling"
-    ON_DEMAND = "on_demand"
 
 
 @dataclass(frozen=True)
@@ -118,6 +117,8 @@ class BackPlan:
     severity: Severity = Severity.INFO
     next_steps: tuple[str, ...] = ()
     announce: bool | None = None
+    until: datetime | None = None
+    """For a hold that ends at a known time (stabilizing): when to look again."""
 
     @property
     def mutates(self) -> bool:
@@ -136,19 +137,28 @@ class BackPlan:
 # --------------------------------------------------------------------------------------------
 # scale-back
 # --------------------------------------------------------------------------------------------
-def kind_of(history: ScaleHistory) -> Kind:
-    if isinstance(history.after, AutoScalingLimits):
-        return Kind.AUTOSCALING
-    if isinstance(history.after, OnDemandLimits):
-        return Kind.ON_DEMAND
-    return Kind.PROVISIONED
+def stabilization_for(history: ScaleHistory, policy: ScaleBackPolicy) -> timedelta:
+    """The unit's own window: the setting, or the doubled one its record carries."""
+    if history.stabilization_minutes is None:
+        return policy.stabilization
+    return min(timedelta(minutes=history.stabilization_minutes), policy.max_stabilization)
 
 
-def value_of(limits: Limits, dimension: Dimension) -> int | None:
-    """The one number a raise changed: units, MinCapacity or the on-demand cap."""
-    if isinstance(limits, AutoScalingLimits):
-        return limits.min_capacity
-    return limits.of(dimension)
+def window_after_raise(
+    previous: ScaleHistory | None,
+    last_decrease_at: datetime | None,
+    now: datetime,
+    policy: ScaleBackPolicy,
+) -> int | None:
+    """The stabilization window (minutes) a raise leaves on its unit's record: doubled when the
+    unit was decreased within `flap_window` (a re-throttle soon after a scale-back: no flapping),
+    else what the record already carried (None: the setting)."""
+    decreased = [t for t in (last_decrease_at, previous.decreased_at if previous else None) if t]
+    if not decreased or now - max(decreased) > policy.flap_window:
+        return previous.stabilization_minutes if previous else None
+    current = stabilization_for(previous, policy) if previous else policy.stabilization
+    doubled = min(current * 2, policy.max_stabilization)
+    return int(doubled.total_seconds() // 60)
 
 
 def precheck(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan | None:
@@ -208,14 +218,16 @@ def precheck(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan | None:
             f"({', '.join(sorted(case.alarms_in_alarm))}): no decrease while throttled",
         )
     since = case.now - history.scaled_at
-    if since < policy.stabilization:
-        until = history.scaled_at + policy.stabilization
+    window = stabilization_for(history, policy)
+    if since < window:
+        until = history.scaled_at + window
         return _hold(
             case,
             HoldReason.STABILIZING,
             "stabilizing",
             f"{where} {dimension} was raised {_minutes(since)} min ago: stabilizing until "
-            f"{until:%H:%M} UTC ({_minutes(policy.stabilization)} min window)",
+            f"{until:%H:%M} UTC ({_minutes(window)} min window)",
+            until=until,
         )
     return None
 
@@ -230,7 +242,7 @@ def decide_scale_back(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan:
     original = value_of(case.history.original, case.dimension)
     assert unit is not None and current is not None and original is not None  # precheck
     where = _where(case.table.table_name, case.index_name)
-    window = _minutes(policy.stabilization)
+    window = _minutes(stabilization_for(case.history, policy))
     activity = case.activity
     if activity is None:
         return _hold(
@@ -245,15 +257,13 @@ def decide_scale_back(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan:
             f"in the last {window} min",
         )
     peak = activity.consumed_peak or 0.0
-    busy_limit = current * policy.busy_percent / 100
-    if peak >= busy_limit:
+    if peak >= current:
         return _hold(
             case,
             HoldReason.STILL_BUSY,
             "busy",
-            f"{where} consumed up to {peak:,.1f} {case.dimension} units/s in the last {window} "
-            f"min, {peak / current:.0%} of the raised {current} (scale back below "
-            f"{policy.busy_percent:g} %)",
+            f"{where} demand reached {peak:,.1f} {case.dimension} units/s in the last {window} "
+            f"min, not below the raised {current}",
         )
     floor = max(original, math.ceil(peak * (1 + policy.headroom_percent / 100)))
     kind = kind_of(case.history)
@@ -278,8 +288,7 @@ def _scale_down(
 ) -> BackPlan:
     dimension = case.dimension
     where = _where(case.table.table_name, case.index_name)
-    lowest_step = math.ceil(current * (1 - policy.max_step_percent / 100))
-    target = max(floor, lowest_step)
+    target = floor
     if target >= current:
         return _hold(
             case,
@@ -323,8 +332,9 @@ def _scale_down(
         "provisioned.scale_down" if not restores else "provisioned.restore",
         f"{where} {dimension} units {current} → {target}"
         + (" (the original)" if restores else f" (original {original})")
-        + f": {_consumed(case)} over the last {_minutes(policy.stabilization)} min, "
-        f"no throttling; {budget.describe()}",
+        + f": {_consumed(case)} over the last "
+        f"{_minutes(stabilization_for(case.history, policy))} min, no throttling; "
+        f"{budget.describe()}",
         dimension,
         before=unit.provisioned,
         after=unit.provisioned.with_(dimension, target),
@@ -436,14 +446,6 @@ def _management_changed(case: ScaleBackCase, unit: CapacityUnit) -> str | None:
     return None
 
 
-def kind_of_limits(limits: Limits) -> Kind:
-    if isinstance(limits, AutoScalingLimits):
-        return Kind.AUTOSCALING
-    if isinstance(limits, OnDemandLimits):
-        return Kind.ON_DEMAND
-    return Kind.PROVISIONED
-
-
 def _current(case: ScaleBackCase, unit: CapacityUnit) -> int | None:
     kind = kind_of(case.history)
     if kind is Kind.AUTOSCALING:
@@ -471,6 +473,7 @@ def _hold(
     text: str,
     *,
     budget: DecreaseBudget | None = None,
+    until: datetime | None = None,
 ) -> BackPlan:
     return BackPlan(
         Action.HOLD,
@@ -479,6 +482,7 @@ def _hold(
         case.dimension,
         hold_reason=reason,
         budget=budget,
+        until=until,
     )
 
 
@@ -572,25 +576,6 @@ def throttling_alarms(alarms: Sequence[ActiveAlarm]) -> list[ThrottlingAlarm]:
             continue
         found.append(ThrottlingAlarm(alarm, target, signal))
     return found
-
-
-def follow_ups(
-    alarms: Sequence[ThrottlingAlarm], now: datetime, cooldown: timedelta
-) -> list[ThrottlingAlarm]:
-    """The alarms a follow-up acts on: a cause capacity helps, in ALARM for at least the
-    cooldown (a fresh transition is scale_on_throttle's), one per table/index/dimension (the
-    one with the highest recent throttle value)."""
-    due = [
-        a
-        for a in alarms
-        if a.signal.cause in FOLLOW_UP_CAUSES
-        and a.signal.dimension is not None
-        and now - a.alarm.since >= cooldown
-    ]
-    best: dict[tuple[str, str | None, Dimension | None], ThrottlingAlarm] = {}
-    for alarm in sorted(due, key=lambda a: (-(a.alarm.throttle_value or 0.0), a.alarm.alarm_name)):
-        best.setdefault(alarm.unit_key, alarm)
-    return list(best.values())
 
 
 # --------------------------------------------------------------------------------------------

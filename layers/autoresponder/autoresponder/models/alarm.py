@@ -7,10 +7,21 @@ the alarm in a different envelope, modelled here.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+_TIMESTAMP: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
 
 
 class _Model(BaseModel):
@@ -47,6 +58,24 @@ class AlarmState(_Model):
     def recent_datapoints(self) -> list[float]:
         points = self.reason_data.get("recentDatapoints") or []
         return [float(p) for p in points if isinstance(p, int | float)]
+
+    @property
+    def evaluated(self) -> bool:
+        """Whether CloudWatch evaluated the alarm (`reasonData` present); `set-alarm-state`
+        gives none unless the caller passes one."""
+        return bool(self.reason_data)
+
+    @property
+    def evaluated_at(self) -> datetime | None:
+        """The newest datapoint the evaluation looked at (`evaluatedDatapoints`), if said."""
+        found = []
+        for point in self.reason_data.get("evaluatedDatapoints") or []:
+            raw = point.get("timestamp") if isinstance(point, dict) else None
+            try:
+                found.append(_TIMESTAMP.validate_python(raw))
+            except ValidationError:
+                continue
+        return max(found, default=None)
 
     @property
     def triggering_alarm_names(self) -> list[str]:
@@ -90,7 +119,8 @@ class AlarmConfiguration(_Model):
 
 
 class AlarmDetail(_Model):
-    alarm_name: str = Field(alias="alarmName", min_length=1)
+    alarm_name: str = Field(alias="alarmName", min_length=1, max_length=255)
+    """CloudWatch allows 255 characters: anything longer is not an alarm's."""
     state: AlarmState
     previous_state: AlarmState | None = Field(default=None, alias="previousState")
     configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,6 +79,16 @@ class Decision(BaseModel):
     account: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     """What the decision was based on (metrics read, cooldown state, policy)."""
+    findings: list[str] = Field(default_factory=list)
+    """What the metrics show, one line a person understands per resource and dimension."""
+    diagnosis: list[dict[str, Any]] | None = None
+    """Per resource and dimension: cause, throttled events, consumed, estimated demand
+    (`domain/diagnosis.py`); None when the decision read no metrics."""
+    time_to_mitigation: float | None = None
+    """Seconds from the episode's first throttled datapoint to the minute throttling stopped,
+    once the episode is over."""
+    notification_failed: str | None = None
+    """Why the notification could not be sent (the decision is still what was done)."""
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -94,10 +105,11 @@ class Decision(BaseModel):
         """(pk, sk) of the decision record: deterministic for an alarm event, so a retry of
         the same delivery finds the decision it already took."""
         if self.action == Action.REJECT:
-            return "REJECT", f"{self.decided_at.isoformat()}#{self.runbook}#{self.event_id or '-'}"
+            event = bounded(self.event_id or "-")
+            return "REJECT", f"{self.decided_at.isoformat()}#{self.runbook}#{event}"
         if self.table_name is None:
             when = self.state_timestamp or self.decided_at
-            return f"ALARM#{self.alarm_name or '-'}", f"{when.isoformat()}#{self.runbook}"
+            return f"ALARM#{bounded(self.alarm_name or '-')}", f"{when.isoformat()}#{self.runbook}"
         return decision_key(
             self.table_name, self.runbook, self.alarm_name, self.state_timestamp
         ) or (
@@ -107,7 +119,9 @@ class Decision(BaseModel):
 
     def detail_lines(self) -> list[str]:
         """Runbook-specific lines for the notification body (subclasses add theirs)."""
-        return []
+        if not self.findings:
+            return []
+        return ["", "What CloudWatch shows:", *(f"  - {line}" for line in self.findings)]
 
     def subject(self) -> str:
         """What the decision is about, for the notification's title: the table (and index).
@@ -125,4 +139,34 @@ def decision_key(
     """The record key of the decision an alarm event leads to (None without an alarm)."""
     if alarm_name is None or state_timestamp is None:
         return None
-    return f"DECISION#{table_name}", f"ALARM#{state_timestamp.isoformat()}#{alarm_name}#{runbook}"
+    return (
+        f"DECISION#{bounded(table_name)}",
+        f"ALARM#{state_timestamp.isoformat()}#{bounded(alarm_name)}#{runbook}",
+    )
+
+
+KEY_PART_BYTES = 300
+"""Longest name kept as it is in a key: DynamoDB allows 1,024 bytes in a sort key."""
+
+
+def bounded(name: str, limit: int = KEY_PART_BYTES) -> str:
+    """`name` when it fits `limit` UTF-8 bytes, else its start and a hash of the whole: keys
+    built from names an event carries stay within DynamoDB's key limits and stay unique."""
+    encoded = name.encode("utf-8")
+    if len(encoded) <= limit:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:32]
+    head = encoded[: limit - len(digest) - 1].decode("utf-8", errors="ignore")
+    return f"{head}~{digest}"
+
+
+class Recorded(NamedTuple):
+    """A decision record as stored: the decision and its notification's state."""
+
+    decision: Decision
+    notified: bool
+    """The notification was sent."""
+    notification: str = "none"
+    """`none` (nothing to announce), `pending`, `sent` or `failed`."""
+    notification_attempts: int = 0
+    """Publish attempts begun: more than one means a person may already have the message."""

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: a runbook does not import the other runbooks' models
-    from autoresponder.domain.latency import Series
     from autoresponder.domain.notification import Notification
-    from autoresponder.domain.scaling import ScaleHistory
+    from autoresponder.domain.scaling import ScaleHistory, UnitKey
     from autoresponder.models.alarm import AlarmMetric
-    from autoresponder.models.decision import Decision
+    from autoresponder.models.decision import Decision, Recorded
     from autoresponder.models.hot_keys import InsightsMode, InsightsStatus, RuleKind, RuleReport
+    from autoresponder.models.metrics import Points, Series
     from autoresponder.models.onboarding import (
         AlarmDefinition,
         ObservedAlarm,
@@ -52,6 +52,11 @@ class AutoScalingPort(Protocol):
         self, table_name: str, index_name: str | None, dimension: Dimension
     ) -> ScalableTarget | None: ...
 
+    def scalable_targets(
+        self, table_name: str, index_names: Sequence[str]
+    ) -> Mapping[UnitKey, ScalableTarget]:
+        """Every scalable target of the table and those GSIs (one DescribeScalableTargets)."""
+
     def set_limits(self, target: ScalableTarget, min_capacity: int, max_capacity: int) -> None: ...
 
 
@@ -76,10 +81,28 @@ class DecisionStore(Protocol):
     def record(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> str:
         """Write the decision record; return its sort key."""
 
-    def recorded(self, decision_key: tuple[str, str]) -> tuple[Decision, bool] | None:
-        """A decision already recorded for this key, and whether it was notified."""
+    def recorded(self, decision_key: tuple[str, str]) -> Recorded | None:
+        """A decision already recorded for this key, with its notification's state."""
+
+    def begin_notification(self, decision_key: tuple[str, str]) -> int:
+        """Count one more Publish attempt of the record's notification; return the count."""
 
     def mark_notified(self, decision_key: tuple[str, str]) -> None: ...
+
+    def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None: ...
+
+    def scale_records(self, table_name: str) -> Mapping[UnitKey, ScaleHistory]:
+        """Every capacity record (intent and history) of one table and its GSIs."""
+
+    def mark_applied(
+        self,
+        table_name: str,
+        index_name: str | None,
+        dimension: Dimension,
+        event_key: str,
+        at: datetime,
+    ) -> None:
+        """The intent `event_key` wrote was made."""
 
     def scale_history(
         self, table_name: str, index_name: str | None, dimension: Dimension
@@ -120,12 +143,15 @@ class TableCatalog(TableReader, Protocol):
     def list_table_names(self) -> list[str]: ...
 
 
-class LatencyMetricsReader(Protocol):
+class MetricDataReader(Protocol):
     def read(
         self, wanted: Sequence[Series], start: datetime, end: datetime, period: timedelta
-    ) -> Mapping[Series, Mapping[datetime, float]]:
+    ) -> Points:
         """Each series' value per period (by period start) in [start, end), in as few
         GetMetricData calls as the API allows."""
+
+
+LatencyMetricsReader = MetricDataReader
 
 
 class RecentDecisions(Protocol):

@@ -1,25 +1,37 @@
-"""Record, log, measure and announce a decision: the last steps every runbook shares."""
+"""Record, log, measure and announce a decision: the last steps every runbook shares.
+
+The decision record is the truth and is written first. The notification is a separate step
+with its own state in the record (`pending` → `sent`, or `failed`):
+
+- a retryable Publish error (SNS `Throttled`, 5xx, KMS throttling) is raised, so Lambda retries
+  the delivery; the retry finds the record and publishes, without deciding or acting again;
+- a permanent one (KMS access denied, topic gone) leaves the decision as what was done, marks
+  the record `failed`, sets `notification_failed` on the returned decision and emits the
+  `NotificationFailed` metric (an alarm on it notifies through another path);
+- nothing after a successful Publish can cause a second one: a failure to mark the record is
+  logged, not raised. The one window left (Publish done, the process dies before the mark)
+  repeats the message on the retry, and the repeat says it is one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from autoresponder.domain.notification import build_notification
+from autoresponder.domain.notification import Notification, build_notification
+from autoresponder.errors import AutoresponderError, PermanentError
 from autoresponder.models.decision import Decision
 from autoresponder.observability import logger, metrics
 from autoresponder.services.ports import DecisionStore, Notifier
 
+NOTIFICATION_FAILED_METRIC = "NotificationFailed"
+REPEAT_NOTE = "Repeat: an earlier attempt may already have sent this message."
+
 
 class DecisionRecorder:
-    """Writes the decision record first, then notifies, then marks the record notified.
-
-    A notification that fails raises (so Lambda retries); the retry finds the record not yet
-    notified and sends it then, without taking the action again.
-    """
-
     def __init__(self, store: DecisionStore, notifier: Notifier, region: str) -> None:
         self._store = store
         self._notifier = notifier
@@ -42,7 +54,7 @@ class DecisionRecorder:
         )
         self._measure(decision)
         if decision.notify:
-            self._announce(decision)
+            return self._announce(decision, decision.record_key())
         return decision
 
     def resume(
@@ -55,21 +67,52 @@ class DecisionRecorder:
         found = self._store.recorded(decision_key)
         if found is None:
             return None
-        decision, notified = found
+        decision = found.decision
         if decision_type is not type(decision):
             decision = decision_type.model_validate(decision.model_dump())
         if decision.action == "defer":
             return None
         logger.info("decision already taken for this event", record_key=decision_key[1])
-        if decision.notify and not notified:
-            self._announce(decision, decision_key)
+        if decision.notify and found.notification == "pending":
+            return self._announce(decision, decision_key)
+        if found.notification == "failed":
+            return decision.model_copy(update={"notification_failed": "see the decision record"})
         return decision
 
-    def _announce(self, decision: Decision, key: tuple[str, str] | None = None) -> None:
-        """Publish, then mark the record notified (under `key`: a resumed decision is parsed as
-        the base `Decision`, whose `record_key()` may differ from a subclass's)."""
-        self._notifier.publish(build_notification(decision, self._region))
-        self._store.mark_notified(key or decision.record_key())
+    def _announce(self, decision: Decision, key: tuple[str, str]) -> Decision:
+        """Publish once per record (see the module docstring), under `key`: a resumed decision
+        is parsed as the base `Decision`, whose `record_key()` may differ from a subclass's."""
+        attempt = self._store.begin_notification(key)
+        notification = build_notification(decision, self._region)
+        if attempt > 1:
+            notification = as_repeat(notification)
+        try:
+            self._notifier.publish(notification)
+        except PermanentError as exc:
+            return self._failed(decision, key, exc)
+        try:
+            self._store.mark_notified(key)
+        except AutoresponderError as exc:
+            logger.warning(
+                "notification sent but not marked: a retry would repeat it, marked as a repeat",
+                record_key=key[1],
+                error=str(exc),
+            )
+        return decision
+
+    def _failed(self, decision: Decision, key: tuple[str, str], error: PermanentError) -> Decision:
+        logger.error(
+            "notification cannot be sent: the decision stands",
+            record_key=key[1],
+            action=decision.action,
+            error=str(error),
+        )
+        metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
+        try:
+            self._store.mark_notification_failed(key, str(error))
+        except AutoresponderError as exc:
+            logger.warning("notification failure not recorded", record_key=key[1], error=str(exc))
+        return decision.model_copy(update={"notification_failed": str(error)})
 
     @staticmethod
     def _measure(decision: Decision) -> None:
@@ -82,3 +125,22 @@ class DecisionRecorder:
             metrics.add_metric(
                 name="TimeToDecision", unit=MetricUnit.Seconds, value=max(elapsed, 0)
             )
+        if decision.time_to_mitigation is not None:
+            metrics.add_metric(
+                name="TimeToMitigation", unit=MetricUnit.Seconds, value=decision.time_to_mitigation
+            )
+
+
+def as_repeat(notification: Notification) -> Notification:
+    """The same notification, saying it may be a repeat (the Publish-then-crash window)."""
+    chat = dict(notification.chat)
+    content = dict(chat.get("content", {}))
+    content["title"] = f"(repeat) {content.get('title', '')}"
+    content["description"] = f"{content.get('description', '')}\n{REPEAT_NOTE}"
+    chat["content"] = content
+    return replace(
+        notification,
+        subject=f"(repeat) {notification.subject}"[:99],
+        email=f"{REPEAT_NOTE}\n\n{notification.email}",
+        chat=chat,
+    )

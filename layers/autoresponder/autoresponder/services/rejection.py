@@ -7,6 +7,7 @@ names the first problems pydantic found, the decision table keeps the payload as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -15,6 +16,8 @@ from autoresponder.services.ports import Clock
 from autoresponder.services.recording import DecisionRecorder
 
 ALARM_STATE_CHANGE = "a well-formed CloudWatch alarm state change"
+REASON_CHARS = 2_000
+EVENT_ID_CHARS = 128
 
 
 def describe_problems(error: Exception, limit: int = 5) -> str:
@@ -22,7 +25,7 @@ def describe_problems(error: Exception, limit: int = 5) -> str:
     if not isinstance(error, ValidationError):
         return str(error)
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
+        f"{'.'.join(str(p)[:60] for p in e['loc']) or 'event'}: {e['msg'][:200]}"
         for e in error.errors()[:limit]
     )
 
@@ -36,17 +39,83 @@ def reject(
     *,
     expected: str = ALARM_STATE_CHANGE,
 ) -> Decision:
-    """Record (and log) a `reject` for a payload that is not `expected`."""
+    """Record (and log) a `reject` for a payload that is not `expected`: any size, any shape
+    (the record keeps a cut of the raw event with its size and hash, the keys are bounded)."""
     event = raw if isinstance(raw, Mapping) else {"payload": repr(raw)[:10_000]}
     event_id = event.get("id")
     decision = Decision(
         runbook=runbook,
         action=Action.REJECT,
         table_name=None,
-        reason=f"not {expected}: {describe_problems(error)}",
+        reason=f"not {expected}: {describe_problems(error)}"[:REASON_CHARS],
         rule="reject",
         severity=Severity.WARNING,
-        event_id=event_id if isinstance(event_id, str) else None,
+        event_id=event_id[:EVENT_ID_CHARS] if isinstance(event_id, str) else None,
         decided_at=clock.now(),
     )
     return recorder.finish(decision, raw_event=event)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The account and region a function runs in (from its ARN; the region from settings)."""
+
+    account: str | None
+    region: str | None
+
+    @classmethod
+    def of(cls, context: object, region: str | None) -> Origin:
+        arn = getattr(context, "invoked_function_arn", None)
+        parts = arn.split(":") if isinstance(arn, str) else []
+        account = parts[4] if len(parts) > 4 and parts[4] else None
+        arn_region = parts[3] if len(parts) > 3 and parts[3] else None
+        return cls(account, region or arn_region)
+
+
+def foreign_reason(raw: object, own: Origin) -> str | None:
+    """Why an event is not this function's to act on: it comes from another account or region
+    (cross-account EventBridge keeps the source `account`; its table is not ours, even when a
+    local table has the same name). None when it is ours, or says nothing of its origin."""
+    if not isinstance(raw, Mapping):
+        return None
+    account, region = raw.get("account"), raw.get("region")
+    wrong = []
+    if isinstance(account, str) and own.account and account != own.account:
+        wrong.append(f"account {account[:20]}")
+    if isinstance(region, str) and own.region and region != own.region:
+        wrong.append(f"region {region[:30]}")
+    if not wrong:
+        return None
+    return (
+        f"the event comes from {' and '.join(wrong)}, not this function's own "
+        f"(account {own.account or '?'}, region {own.region or '?'}): a forwarded event names "
+        "another account's table; nothing was read or changed"
+    )
+
+
+def skip_foreign(
+    runbook: str, raw: object, own: Origin, recorder: DecisionRecorder, clock: Clock
+) -> Decision | None:
+    """A recorded `skip` for an event from another account or region, before any AWS call on a
+    table (DESIGN.md contract); None when the event is the function's own."""
+    reason = foreign_reason(raw, own)
+    if reason is None:
+        return None
+    assert isinstance(raw, Mapping)
+    detail = raw.get("detail")
+    alarm = detail.get("alarmName") if isinstance(detail, Mapping) else None
+    event_id = raw.get("id")
+    decision = Decision(
+        runbook=runbook,
+        action=Action.SKIP,
+        table_name=None,
+        reason=reason,
+        rule="foreign_event",
+        severity=Severity.INFO,
+        alarm_name=alarm[:255] if isinstance(alarm, str) else None,
+        event_id=event_id[:128] if isinstance(event_id, str) else None,
+        account=str(raw.get("account"))[:20],
+        region=str(raw.get("region"))[:30],
+        decided_at=clock.now(),
+    )
+    return recorder.finish(decision)

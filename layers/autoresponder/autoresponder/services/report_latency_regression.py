@@ -19,7 +19,6 @@ from autoresponder.domain.latency import (
     LATENCY_METRIC,
     LatencyPlan,
     LatencyPolicy,
-    Points,
     TableLatency,
     capacity_changes,
     cause_evidence,
@@ -46,6 +45,7 @@ from autoresponder.models.latency import (
     Verdict,
     report_key,
 )
+from autoresponder.models.metrics import Points
 from autoresponder.models.table import TableDescription, TablePolicy
 from autoresponder.observability import logger
 from autoresponder.services.ports import (

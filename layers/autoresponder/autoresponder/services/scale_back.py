@@ -1,18 +1,18 @@
-"""scale_back: on a schedule, keep capacity up while throttling lasts, step it back after.
+"""scale_back: on a schedule, the safety net of the capacity lifecycle for every table.
 
-One run, for every table with a raise to undo or a throttling alarm still in ALARM:
+One run, for every table with a capacity record or a throttling alarm still in ALARM:
 
-1. under the table's lock, describe it once;
-2. follow-ups first (increases are never blocked by a decrease): a throttling alarm still in
-   ALARM after the cooldown runs the throttle runbook again (`decide_throttle`, same
-   guardrails as scale_on_throttle);
-3. then each raise the scale history holds gets a scale-back decision (`decide_scale_back`);
-   at most one capacity change per table and run (the table goes UPDATING and refuses a second
-   one; a table and a GSI decrease never share a call); the others wait for the next run.
+1. under the table's lock, the throttle runbook's own pass (`services/throttle_pass.py`):
+   describe the table, settle pending intents, ONE GetMetricData over the table and its GSIs
+   (over the stabilization window), diagnose, raise where the diagnosis shows a shortfall —
+   the same decision path as an alarm's, never a copy;
+2. then each raise the records hold gets a scale-back decision (`decide_scale_back`) on the
+   same diagnosis; at most one capacity change per table and run (the table goes UPDATING and
+   refuses a second one; a table and a GSI decrease never share a call); the others wait.
 
 Every decision is recorded under a key made of the run's scheduled time and the
 table/index/dimension, so a retried or duplicated run resumes what it already decided; a
-change made but not yet recorded is recognised by the intent in the scale history.
+change asked for but not yet recorded is settled by the table itself (its intent).
 """
 
 from __future__ import annotations
@@ -26,25 +26,25 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoresponder.domain.cost import Prices, hourly_delta
+from autoresponder.domain.diagnosis import Diagnosis
 from autoresponder.domain.scale_back import (
     BACK_ACTIONS,
+    FOLLOW_UP_CAUSES,
     BackPlan,
     ScaleBackCase,
     ScaleBackPolicy,
     ThrottlingAlarm,
     decide_scale_back,
-    follow_ups,
     pick_change,
     precheck,
     throttling_alarms,
     wait_for_other_change,
 )
 from autoresponder.domain.scaling import (
-    Plan,
+    AlarmEvidence,
+    IntentStatus,
     ScaleHistory,
     ScalingPolicy,
-    ThrottleCase,
-    decide_throttle,
 )
 from autoresponder.errors import (
     AutoresponderError,
@@ -58,29 +58,24 @@ from autoresponder.models.scale_back import (
     RecordKind,
     ScaleBackDecision,
     ScheduledEvent,
+    WindowActivity,
     run_record_key,
 )
 from autoresponder.models.table import Dimension, TableDescription, TablePolicy
 from autoresponder.observability import logger
-from autoresponder.services.capacity_change import (
-    CapacityChange,
-    CapacityChanger,
-    sizing_peak,
-    table_lock,
-)
+from autoresponder.services.capacity_change import CapacityChange, CapacityChanger, table_lock
 from autoresponder.services.ports import (
     ActiveAlarmReader,
-    ActivityReader,
     AutoScalingPort,
     CapacityWriter,
     Clock,
-    MetricsReader,
+    MetricDataReader,
     ScaleHistoryStore,
     TableReader,
 )
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import reject
-from autoresponder.services.scale_on_throttle import throttle_change
+from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
 
 RUNBOOK = "scale_back"
 
@@ -119,8 +114,16 @@ class ScaleBackConfig:
     prices: Prices
     dry_run: bool = False
     lookback: timedelta = timedelta(minutes=15)
-    """Follow-up sizing: the consumed peak over this long (as scale_on_throttle)."""
+    """The throttle pass's window (as scale_on_throttle); the run reads the longer of it and
+    the stabilization window, once per table."""
     lock_seconds: int = 60
+
+    @property
+    def pass_config(self) -> PassConfig:
+        window = max(self.lookback, self.policy.stabilization)
+        return PassConfig(
+            policy=self.throttle, lookback=window, dry_run=self.dry_run, back=self.policy
+        )
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,7 @@ class ScaleBack:
         tables: TableReader,
         capacity: CapacityWriter,
         autoscaling: AutoScalingPort,
-        metrics: MetricsReader,
-        activity: ActivityReader,
+        metrics: MetricDataReader,
         alarms: ActiveAlarmReader,
         store: ScaleHistoryStore,
         recorder: DecisionRecorder,
@@ -172,14 +174,23 @@ class ScaleBack:
     ) -> None:
         self._tables = tables
         self._autoscaling = autoscaling
-        self._metrics = metrics
-        self._activity = activity
         self._alarms = alarms
         self._store = store
         self._recorder = recorder
         self._clock = clock
         self._config = config
-        self._changer = CapacityChanger(capacity=capacity, autoscaling=autoscaling, store=store)
+        self._changer = CapacityChanger(
+            tables=tables, capacity=capacity, autoscaling=autoscaling, store=store, clock=clock
+        )
+        self._pass = ThrottlePass(
+            tables=tables,
+            changer=self._changer,
+            autoscaling=autoscaling,
+            metrics=metrics,
+            store=store,
+            clock=clock,
+            config=config.pass_config,
+        )
 
     def handle(self, raw: object) -> RunResult:
         """Parse, then run. Anything but an EventBridge Scheduled Event is a recorded `reject`."""
@@ -195,9 +206,12 @@ class ScaleBack:
         alarms: dict[str, list[ThrottlingAlarm]] = {}
         for alarm in throttling_alarms(self._alarms.alarms_in_alarm()):
             alarms.setdefault(alarm.target.table_name, []).append(alarm)
-        cooldown = self._config.throttle.cooldown
-        every = [alarm for found in alarms.values() for alarm in found]
-        due = {a.target.table_name for a in follow_ups(every, now, cooldown)}
+        due = {
+            alarm.target.table_name
+            for found in alarms.values()
+            for alarm in found
+            if alarm.signal.cause in FOLLOW_UP_CAUSES
+        }
         decisions: list[Decision] = []
         for table_name in sorted(set(raised) | due):
             try:
@@ -236,7 +250,7 @@ class ScaleBack:
             action=Action.SKIP,
             table_name=None,
             reason="nothing to follow up or scale back: no raise to undo and no throttling "
-            "alarm in ALARM past the cooldown",
+            "alarm in ALARM",
             rule="nothing_to_do",
             dry_run=self._config.dry_run,
             event_id=event.id or None,
@@ -262,6 +276,11 @@ class _Run:
     def config(self) -> ScaleBackConfig:
         return self.s._config
 
+    @property
+    def follow_up_key(self) -> str:
+        """The delivery key the run's throttle pass leaves on its intents."""
+        return f"{self.event.run_key}#follow_up"
+
     def table(self, raised: Raised, alarms: Sequence[ThrottlingAlarm]) -> list[Decision]:
         arn = f"arn:aws:dynamodb:{self.event.region}:{self.event.account}:table/{self.table_name}"
         try:
@@ -272,12 +291,16 @@ class _Run:
                 self.s._store, self.table_name, self.owner, self.config.lock_seconds, self.now
             ):
                 description = self.s._tables.describe(self.table_name)
-                decisions = []
+                decisions: list[Decision] = []
+                diagnosis: Diagnosis | None = None
                 if policy.managed:
-                    due = follow_ups(alarms, self.now, self.config.throttle.cooldown)
-                    decisions += [self._follow_up(description, policy, a) for a in due]
+                    follow_up, diagnosis = self._follow_up(description, policy, alarms)
+                    decisions += follow_up
+                    raised = _by_unit(self.s._store.scale_records(self.table_name))
+                    if self.changed:
+                        description = self.s._tables.describe(self.table_name)
                 in_alarm = tuple(sorted({a.alarm.alarm_name for a in alarms}))
-                decisions += self._scale_back(description, policy, raised, in_alarm)
+                decisions += self._scale_back(description, policy, raised, in_alarm, diagnosis)
                 return decisions
         except TableBusyError as exc:
             return [self._table_outcome(raised, Action.HOLD, "hold.locked", f"still busy: {exc}")]
@@ -303,101 +326,54 @@ class _Run:
                 )
             ]
 
-    # -- follow-ups ----------------------------------------------------------------------------
+    # -- the throttle pass ---------------------------------------------------------------------
 
     def _follow_up(
-        self, table: TableDescription, policy: TablePolicy, alarm: ThrottlingAlarm
-    ) -> Decision:
-        dimension = alarm.signal.dimension
-        assert dimension is not None  # follow_ups() keeps only alarms with a dimension
-        index = alarm.target.index_name
-        resumed = self._resume(index, dimension, "followup")
+        self, table: TableDescription, policy: TablePolicy, alarms: Sequence[ThrottlingAlarm]
+    ) -> tuple[list[Decision], Diagnosis | None]:
+        """The throttle runbook's own pass over the table; its decision is recorded when it
+        did something, found something to say, or a throttling alarm of the table is in
+        ALARM. Returns the diagnosis for the scale-back decisions."""
+        resumed = self._resume(None, None, "followup")
+        due = [a for a in alarms if a.signal.cause in FOLLOW_UP_CAUSES]
+        evidence = AlarmEvidence(
+            alarm_name=", ".join(sorted(a.alarm.alarm_name for a in due)),
+            targets=tuple(a.target for a in due),
+            sweep=True,
+        )
+        trigger = Trigger(self.follow_up_key, evidence if due else None)
+        result = self.s._pass.run(
+            self.table_name, policy, trigger, table=table, act=resumed is None
+        )
         if resumed is not None:
-            return resumed
-        scalable = (
-            None
-            if table.is_on_demand
-            else self.s._autoscaling.scalable_target(self.table_name, index, dimension)
-        )
-        case = ThrottleCase(
-            target=alarm.target,
-            signal=alarm.signal,
-            table=table,
-            table_policy=policy,
-            now=self.now,
-            scalable_target=scalable,
-            throttle_value=alarm.alarm.throttle_value,
-            history=self.s._store.scale_history(self.table_name, index, dimension),
-            event_key=f"{self.event.run_key}#{alarm.alarm.alarm_name}",
-        )
-        throttle_policy = self.config.throttle
-        plan = decide_throttle(case, throttle_policy)
-        if plan.to_apply:
-            start = self.now - self.config.lookback
-            peak = sizing_peak(
-                self.s._metrics, self.table_name, index, dimension, start=start, end=self.now
-            )
-            case = replace(case, consumed_peak=peak)
-            plan = decide_throttle(case, throttle_policy)
-        if plan.to_apply and self.changed:
-            plan = Plan(
-                Action.SKIP,
-                "table_busy",
-                f"{plan.reason}; not now: this table already got a change in this run, "
-                "the next run follows up",
-                dimension=dimension,
-            )
-        dry_run = self.config.dry_run or policy.dry_run
-        extra: dict[str, Any] = {"alarms": [alarm.alarm.alarm_name]}
-        if plan.to_apply and not dry_run:
-            try:
-                self.s._changer.apply(throttle_change(case, plan))
-            except RetryableError as exc:
-                return self._follow_up_error(alarm, case, Action.DEFER, exc)
-            except PermanentError as exc:
-                return self._follow_up_error(alarm, case, Action.FAIL, exc)
-        if plan.mutates:
-            self.changed = True
-        return self._finish_follow_up(alarm, case, plan, dry_run=dry_run, extra=extra)
+            self.changed |= resumed.action in _CHANGES
+            return [resumed], result.diagnosis
+        plan = result.plan
+        self.changed |= plan.mutates
+        quiet = plan.action is Action.SKIP and plan.severity is Severity.INFO
+        if quiet and not due and not result.settled:
+            return [], result.diagnosis
+        return [self._finish_follow_up(result, due)], result.diagnosis
 
-    def _follow_up_error(
-        self, alarm: ThrottlingAlarm, case: ThrottleCase, action: Action, error: Exception
-    ) -> Decision:
-        permanent = action is Action.FAIL
-        plan = Plan(
-            action,
-            f"error.{type(error).__name__}" if permanent else "retryable_error",
-            f"could not follow up {self.table_name}: {error}"
-            if permanent
-            else f"{error}: the next run follows up",
-            dimension=alarm.signal.dimension,
-            severity=Severity.CRITICAL if permanent else Severity.INFO,
+    def _finish_follow_up(self, result: PassResult, due: Sequence[ThrottlingAlarm]) -> Decision:
+        plan = result.plan
+        change = plan.change
+        cost = (
+            change.cost_per_hour(self.config.prices)
+            if change is not None
+            else hourly_delta(plan.added_units, plan.dimension, self.config.prices)
+            if plan.added_units
+            else None
         )
-        return self._finish_follow_up(alarm, case, plan, dry_run=False, extra={"error": str(error)})
-
-    def _finish_follow_up(
-        self,
-        alarm: ThrottlingAlarm,
-        case: ThrottleCase,
-        plan: Plan,
-        *,
-        dry_run: bool,
-        extra: Mapping[str, Any],
-    ) -> Decision:
         inputs: dict[str, Any] = {
             "follow_up": True,
-            "metric": alarm.target.metric_name,
-            "alarm_in_alarm_since": alarm.alarm.since.isoformat(),
-            "consumed_peak_per_second": case.consumed_peak,
-            "throttle_value": case.throttle_value,
-            "table_status": case.table.status,
-            "billing_mode": case.table.billing_mode.value,
-            "scalable_target": case.scalable_target.model_dump() if case.scalable_target else None,
-            "last_scale_up": case.history.scaled_at.isoformat() if case.history else None,
-            **extra,
+            "alarms": sorted(a.alarm.alarm_name for a in due),
+            "table_status": result.table.status,
+            "billing_mode": result.table.billing_mode.value,
+            "cloudwatch_read": result.observed,
         }
         decision = self._decision(
-            alarm.target.index_name,
+            plan.index_name,
             plan.dimension,
             "followup",
             action=plan.action,
@@ -406,14 +382,13 @@ class _Run:
             severity=plan.severity,
             before=plan.before,
             after=plan.after,
-            cost=hourly_delta(plan.added_units, plan.dimension, self.config.prices)
-            if plan.added_units
-            else None,
+            cost=cost,
             next_steps=plan.next_steps,
-            dry_run=dry_run,
+            dry_run=result.dry_run,
             inputs=inputs,
-            alarm_name=alarm.alarm.alarm_name,
-            state_timestamp=alarm.alarm.since,
+            findings=plan.lines,
+            diagnosis=result.diagnosis,
+            alarm_name=due[0].alarm.alarm_name if due else None,
         )
         return self._record(decision)
 
@@ -425,6 +400,7 @@ class _Run:
         policy: TablePolicy,
         raised: Raised,
         in_alarm: tuple[str, ...],
+        diagnosis: Diagnosis | None,
     ) -> list[Decision]:
         decisions: list[Decision] = []
         planned: list[tuple[ScaleBackCase, BackPlan]] = []
@@ -436,6 +412,8 @@ class _Run:
                 if resumed.inputs.get("forget") and not resumed.dry_run:
                     self.s._changer.forget(self.table_name, index, dimension)
                 continue
+            if history.pending:
+                continue  # an intent the pass could not settle: the next run does
             case = self._case(
                 table,
                 policy,
@@ -444,7 +422,7 @@ class _Run:
                 history=history,
                 in_alarm=in_alarm,
             )
-            planned.append(self._plan(case))
+            planned.append(self._plan(case, diagnosis))
         replayed = [i for i, (_, p) in enumerate(planned) if p.replayed]
         chosen = (
             replayed[0]
@@ -488,20 +466,15 @@ class _Run:
             run_key=self.event.run_key,
         )
 
-    def _plan(self, case: ScaleBackCase) -> tuple[ScaleBackCase, BackPlan]:
-        """The plan, and the case it was made on (with the activity, when it was read)."""
+    def _plan(
+        self, case: ScaleBackCase, diagnosis: Diagnosis | None
+    ) -> tuple[ScaleBackCase, BackPlan]:
+        """The plan, and the case it was made on (with the window's activity)."""
         policy = self.config.policy
         plan = precheck(case, policy)
         if plan is not None:
             return case, plan
-        activity = self.s._activity.window_activity(
-            self.table_name,
-            case.index_name,
-            case.dimension,
-            self.now - policy.stabilization,
-            self.now,
-        )
-        case = replace(case, activity=activity)
+        case = replace(case, activity=_activity(diagnosis, case.index_name, case.dimension))
         return case, decide_scale_back(case, policy)
 
     def _act(self, case: ScaleBackCase, plan: BackPlan, *, dry_run: bool) -> Decision:
@@ -517,14 +490,17 @@ class _Run:
                 action=plan.action,
                 before=plan.before,
                 after=plan.after,
+                status=IntentStatus.PENDING,
+                applied_at=None,
+                decreased_at=self.now if plan.spends_decrease else case.history.decreased_at,
+                rule=plan.rule,
             )  # scaled_at stays the last raise: a decrease never starts a raise's cooldown
             change = CapacityChange(
                 table_name=self.table_name,
                 index_name=index,
-                dimension=dimension,
                 after=plan.after,
-                intent=intent,
-                previous=case.history,
+                intents={dimension: intent},
+                previous={dimension: case.history},
                 scalable_target=case.scalable_target,
             )
             try:
@@ -615,7 +591,9 @@ class _Run:
 
     # -- shared --------------------------------------------------------------------------------
 
-    def _resume(self, index: str | None, dimension: Dimension, kind: RecordKind) -> Decision | None:
+    def _resume(
+        self, index: str | None, dimension: Dimension | None, kind: RecordKind
+    ) -> Decision | None:
         key = run_record_key(self.table_name, self.event.time, index, dimension, kind)
         try:
             return self.s._recorder.resume(key)
@@ -649,6 +627,8 @@ class _Run:
         announce: bool | None = None,
         alarm_name: str | None = None,
         state_timestamp: datetime | None = None,
+        findings: Sequence[str] = (),
+        diagnosis: Diagnosis | None = None,
     ) -> ScaleBackDecision:
         return ScaleBackDecision(
             runbook=RUNBOOK,
@@ -670,6 +650,8 @@ class _Run:
             region=self.event.region,
             account=self.event.account,
             inputs=dict(inputs or {}),
+            findings=list(findings),
+            diagnosis=diagnosis.as_record() if diagnosis is not None else None,
             decided_at=self.s._clock.now(),
             run_at=self.event.time,
             kind=kind,
@@ -716,6 +698,28 @@ class _Run:
         recorded = self._record(decision)
         self.s._changer.forget(self.table_name, index, dimension)
         return recorded
+
+
+_CHANGES = frozenset(
+    {Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX, *BACK_ACTIONS}
+)
+
+
+def _activity(
+    diagnosis: Diagnosis | None, index_name: str | None, dimension: Dimension
+) -> WindowActivity | None:
+    """What the diagnosis saw of one unit over the window (None: CloudWatch unreadable): the
+    peak demand (consumed plus rejected) and the throttled requests."""
+    if diagnosis is None:
+        return None
+    unit = diagnosis.unit(index_name, dimension)
+    if unit is None:
+        return WindowActivity()
+    return WindowActivity(consumed_peak=unit.demand_peak, throttle_events=unit.throttled_events)
+
+
+def _by_unit(records: Mapping[tuple[str | None, Dimension], ScaleHistory]) -> Raised:
+    return dict(records)
 
 
 def _by_table(histories: Mapping[str, ScaleHistory]) -> dict[str, Raised]:

@@ -23,7 +23,7 @@ from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.models.decision import Decision
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import ALARM_STATE_CHANGE, reject
+from autoresponder.services.rejection import ALARM_STATE_CHANGE, Origin, reject, skip_foreign
 from autoresponder.settings import get_settings
 
 if TYPE_CHECKING:
@@ -128,6 +128,13 @@ def idempotent(
     return call
 
 
+def skip_foreign_event(runbook: str, raw: object, context: Any) -> Decision | None:
+    """Every runbook's first step: an event from another account or region is a recorded
+    `skip`, before any AWS call on a table (DESIGN.md contract)."""
+    own = Origin.of(context, get_settings().aws_region)
+    return skip_foreign(runbook, raw, own, recorder(), clock())
+
+
 def respond_once_per_delivery(
     runbook: str,
     parse: Callable[[object], Keyed],
@@ -140,6 +147,9 @@ def respond_once_per_delivery(
     respond_once = idempotent(runbook, lambda event: respond(event).as_result())
 
     def run(raw: object, context: Any = None) -> dict[str, Any]:
+        foreign = skip_foreign_event(runbook, raw, context)
+        if foreign is not None:
+            return foreign.as_result()
         try:
             event = parse(raw)
         except ValidationError as exc:

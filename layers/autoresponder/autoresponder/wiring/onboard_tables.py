@@ -15,6 +15,7 @@ from autoresponder.domain.alarm_plan import (
     AlarmPolicy,
     parse_watch_list,
 )
+from autoresponder.models.onboarding import RUNBOOK
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
@@ -22,6 +23,7 @@ from autoresponder.wiring.common import (
     decision_store,
     forced_dry_run,
     recorder,
+    skip_foreign_event,
     with_dry_run,
 )
 
@@ -65,11 +67,14 @@ def service(dry_run: bool = False) -> OnboardTables:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object], dict[str, Any]]:
+def runner() -> Callable[[object, Any], dict[str, Any]]:
     """The handler's whole job: parse, reconcile, answer (reconcile is idempotent by itself:
     a duplicate delivery finds nothing left to change and announces nothing)."""
 
-    def run(raw: object) -> dict[str, Any]:
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        foreign = skip_foreign_event(RUNBOOK, raw, context)
+        if foreign is not None:
+            return foreign.as_result()
         return service(forced_dry_run()).handle(raw).as_result()
 
     return run

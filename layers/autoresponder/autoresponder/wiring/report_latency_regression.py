@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
-from autoresponder.adapters.latency_metrics import CloudWatchLatencyMetrics
+from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.domain.latency import DEFAULT_SLA_MS, LatencyPolicy
 from autoresponder.models.latency import RUNBOOK, TRIGGER
 from autoresponder.services.report_latency_regression import (
@@ -52,7 +52,7 @@ def service(dry_run: bool = False) -> ReportLatencyRegression:
     region = settings.aws_region
     return ReportLatencyRegression(
         tables=DynamoDBTables(region=region),
-        metrics=CloudWatchLatencyMetrics(region=region),
+        metrics=CloudWatchMetricData(region=region),
         history=decision_store(),
         recorder=recorder(),
         clock=clock(),

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
+from autoresponder.adapters.metric_data import CloudWatchMetricData
+from autoresponder.services.scale_back import RUNBOOK, ScaleBack, ScaleBackConfig
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     decision_store,
     forced_dry_run,
     recorder,
+    skip_foreign_event,
     with_dry_run,
 )
 from autoresponder.wiring.scale_on_throttle import throttle_config
@@ -26,14 +26,7 @@ from autoresponder.wiring.scale_on_throttle import throttle_config
 def scale_back_config(settings: Settings) -> ScaleBackConfig:
     throttle = throttle_config(settings)
     return ScaleBackConfig(
-        policy=ScaleBackPolicy(
-            stabilization=timedelta(minutes=settings.scale_back_stabilization_minutes),
-            busy_percent=settings.scale_back_busy_percent,
-            headroom_percent=settings.headroom_percent,
-            max_step_percent=settings.scale_back_max_step_percent,
-            min_cut_percent=settings.scale_back_min_cut_percent,
-            spend_last_decrease=settings.scale_back_spend_last_decrease,
-        ),
+        policy=throttle.back,
         throttle=throttle.policy,
         prices=throttle.prices,
         dry_run=settings.dry_run,
@@ -53,8 +46,7 @@ def service(dry_run: bool = False) -> ScaleBack:
         tables=tables,
         capacity=tables,
         autoscaling=ApplicationAutoScaling(region=region),
-        metrics=cloudwatch,
-        activity=cloudwatch,
+        metrics=CloudWatchMetricData(region=region),
         alarms=cloudwatch,
         store=decision_store(),
         recorder=recorder(),
@@ -73,7 +65,9 @@ def runner() -> Callable[[object, Any], dict[str, Any]]:
     """
 
     def run(raw: object, context: Any = None) -> dict[str, Any]:
-        del context
+        foreign = skip_foreign_event(RUNBOOK, raw, context)
+        if foreign is not None:
+            return foreign.as_result()
         return service(forced_dry_run()).handle(raw).as_result()
 
     return run

@@ -10,7 +10,9 @@ from typing import Any
 from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
+from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.domain.cost import Prices
+from autoresponder.domain.scale_back import ScaleBackPolicy
 from autoresponder.domain.scaling import ScalingPolicy
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.services.scale_on_throttle import (
@@ -29,12 +31,23 @@ from autoresponder.wiring.common import (
 )
 
 
+def scale_back_policy(settings: Settings) -> ScaleBackPolicy:
+    return ScaleBackPolicy(
+        stabilization=timedelta(minutes=settings.scale_back_stabilization_minutes),
+        flap_window=timedelta(minutes=settings.scale_back_flap_minutes),
+        headroom_percent=settings.headroom_percent,
+        min_cut_percent=settings.scale_back_min_cut_percent,
+        spend_last_decrease=settings.scale_back_spend_last_decrease,
+    )
+
+
 def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
     return ThrottleRunbookConfig(
         policy=ScalingPolicy(
             min_step_percent=settings.scale_up_min_step_percent,
             headroom_percent=settings.headroom_percent,
             max_multiple=settings.max_scale_multiple,
+            max_measured_multiple=settings.max_measured_scale_multiple,
             default_max_read_units=settings.default_max_read_units,
             default_max_write_units=settings.default_max_write_units,
             cooldown=timedelta(minutes=settings.cooldown_minutes),
@@ -42,6 +55,7 @@ def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
         prices=Prices(rcu_hour=settings.price_per_rcu_hour, wcu_hour=settings.price_per_wcu_hour),
         dry_run=settings.dry_run,
         lookback=timedelta(minutes=settings.metric_lookback_minutes),
+        back=scale_back_policy(settings),
         lock_seconds=settings.lock_seconds,
         max_attempts=settings.max_delivery_attempts,
     )
@@ -58,7 +72,7 @@ def service(dry_run: bool = False) -> ScaleOnThrottle:
         tables=tables,
         capacity=tables,
         autoscaling=ApplicationAutoScaling(region=region),
-        metrics=cloudwatch,
+        metrics=CloudWatchMetricData(region=region),
         alarms=cloudwatch,
         store=decision_store(),
         recorder=recorder(),

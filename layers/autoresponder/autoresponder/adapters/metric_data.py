@@ -1,5 +1,5 @@
-"""CloudWatch GetMetricData, batched: every series a latency report needs, in as few calls as
-the API allows.
+"""CloudWatch GetMetricData, batched: every series a decision needs, in as few calls as the API
+allows (the throttle diagnosis of a table and its GSIs, a latency report).
 
 One call carries up to 500 queries and returns up to 100,800 data points before paginating.
 The current window and both baselines come from ONE query per series: its range starts at the
@@ -18,13 +18,13 @@ queries per call).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
-from autoresponder.domain.latency import NAMESPACE, Series
+from autoresponder.models.metrics import NAMESPACE, Points, Series
 
 MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
@@ -56,8 +56,8 @@ def _query(query_id: str, series: Series, period: timedelta) -> dict[str, Any]:
     }
 
 
-class CloudWatchLatencyMetrics(AwsAdapter):
-    """Implements `LatencyMetricsReader`. `calls` counts the GetMetricData requests made."""
+class CloudWatchMetricData(AwsAdapter):
+    """Implements `MetricDataReader`. `calls` counts the GetMetricData requests made."""
 
     service = "cloudwatch"
 
@@ -67,7 +67,7 @@ class CloudWatchLatencyMetrics(AwsAdapter):
 
     def read(
         self, wanted: Sequence[Series], start: datetime, end: datetime, period: timedelta
-    ) -> Mapping[Series, Mapping[datetime, float]]:
+    ) -> Points:
         unique = list(dict.fromkeys(wanted))
         found: dict[Series, dict[datetime, float]] = {s: {} for s in unique}
         size = queries_per_call(start, end, period)
