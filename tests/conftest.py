@@ -12,6 +12,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,6 +166,13 @@ class Account:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
     """An emulated account with the decision table, the topic and a subscribed queue."""
+    with emulated_account(monkeypatch) as account:
+        yield account
+
+
+@contextmanager
+def emulated_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+    """The `aws` fixture as a context manager (for a module-scoped setup of its own)."""
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -27,6 +27,7 @@ _BY_CODE: dict[str, type[AutoresponderError]] = {
     "ResourceInUseException": TableBusyError,
     "ThrottlingException": AwsThrottledError,
     "Throttling": AwsThrottledError,
+    "Throttled": AwsThrottledError,
     "RequestLimitExceeded": AwsThrottledError,
     "TooManyRequestsException": AwsThrottledError,
     "ProvisionedThroughputExceededException": AwsThrottledError,
@@ -43,6 +44,16 @@ _BY_CODE: dict[str, type[AutoresponderError]] = {
     "ValidationException": InvalidChangeError,
     "ResourceNotFoundException": ResourceNotFoundError,
     "ObjectNotFoundException": ResourceNotFoundError,
+    # SNS Publish (a topic encrypted with a customer managed KMS key)
+    "KMSThrottling": AwsThrottledError,
+    "KMSAccessDenied": AccessDeniedError,
+    "KMSDisabled": AccessDeniedError,
+    "KMSInvalidState": AccessDeniedError,
+    "KMSNotFound": ResourceNotFoundError,
+    "KMSOptInRequired": AccessDeniedError,
+    "AuthorizationError": AccessDeniedError,
+    "NotFound": ResourceNotFoundError,
+    "InvalidSecurity": AccessDeniedError,
 }
 
 
@@ -54,6 +65,8 @@ def translate(exc: Exception, operation: str, **data: object) -> AutoresponderEr
         message = str(error.get("Message", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         kind = _BY_CODE.get(code)
+        if kind is None and int(status or 0) == 429:
+            kind = AwsThrottledError
         if kind is None:
             kind = AwsUnavailableError if int(status or 0) >= 500 else AwsCallError
         return kind(f"{operation} failed: {code}: {message}", code=code, **data)

@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from autoresponder.domain.notification import Notification, build_notification
 from autoresponder.errors import AutoresponderError, PermanentError
 from autoresponder.models.decision import Decision
-from autoresponder.observability import logger, metrics
+from autoresponder.observability import NAMESPACE, SERVICE, logger, metrics
 from autoresponder.services.ports import DecisionStore, Notifier
 
 NOTIFICATION_FAILED_METRIC = "NotificationFailed"
@@ -107,7 +107,11 @@ class DecisionRecorder:
             action=decision.action,
             error=str(error),
         )
-        metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
+        # its own dimension set (service only), so one alarm watches every runbook's
+        with single_metric(
+            name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+        ) as metric:
+            metric.add_dimension(name="service", value=SERVICE)
         try:
             self._store.mark_notification_failed(key, str(error))
         except AutoresponderError as exc:

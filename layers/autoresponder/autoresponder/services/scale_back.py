@@ -349,7 +349,10 @@ class _Run:
             self.changed |= resumed.action in _CHANGES
             return [resumed], result.diagnosis
         plan = result.plan
-        self.changed |= plan.mutates
+        self.changed |= plan.action in _CHANGES  # a raise, or a decrease an intent asked for
+        if result.settled_intent == self.event.run_key:
+            # this run's own scale-back, made on a retry: its "back" decision reports it
+            return [], result.diagnosis
         quiet = plan.action is Action.SKIP and plan.severity is Severity.INFO
         if quiet and not due and not result.settled:
             return [], result.diagnosis

@@ -78,6 +78,8 @@ class PassResult:
     """What settling the pending intents found (made, dropped), one line each."""
     observed: bool = True
     """Whether CloudWatch was read (False: unreadable, or the pass reported a settled change)."""
+    settled_intent: str | None = None
+    """The delivery key of the intent whose change the plan reports (made now or found made)."""
 
 
 class ThrottlePass:
@@ -118,9 +120,13 @@ class ThrottlePass:
             else dict(self._autoscaling.scalable_targets(table_name, sorted(table.indexes)))
         )
         records = dict(self._store.scale_records(table_name))
-        settled, notes = self._settle(table, targets, records, trigger) if act else (None, ())
+        settled, notes, key = (
+            self._settle(table, targets, records, trigger) if act else (None, (), None)
+        )
         if settled is not None:
-            return PassResult(settled, dry_run, table, settled=notes, observed=False)
+            return PassResult(
+                settled, dry_run, table, settled=notes, observed=False, settled_intent=key
+            )
         diagnosis = self._observe(table, trigger)
         case = ThrottleCase(
             table=table,
@@ -166,11 +172,12 @@ class ThrottlePass:
         targets: dict[UnitKey, ScalableTarget],
         records: dict[UnitKey, ScaleHistory],
         trigger: Trigger,
-    ) -> tuple[Plan | None, tuple[str, ...]]:
+    ) -> tuple[Plan | None, tuple[str, ...], str | None]:
         """Settle every pending intent. Returns the plan to report when this pass made (or
         found made) a change an intent asked for, and a line per intent settled."""
         notes: list[str] = []
         report: Plan | None = None
+        key_of_report: str | None = None
         pending = _group([(k, r) for k, r in sorted(records.items(), key=_order) if r.pending])
         for (index_name, event_key), group in pending.items():
             landing = {
@@ -184,6 +191,7 @@ class ThrottlePass:
                 self._mark(table.table_name, index_name, intents, records)
                 if event_key == trigger.event_key and report is None:
                     report = _replayed(first, index_name, intents, "already made")
+                    key_of_report = event_key
                 else:
                     notes.append(
                         f"{where}: the change asked for at {_hhmm(first.scaled_at)} landed"
@@ -200,6 +208,7 @@ class ThrottlePass:
                 self._changer.apply(change, write_intent=False)
                 self._mark(table.table_name, index_name, intents, records)
                 report = _replayed(first, index_name, intents, "made now")
+                key_of_report = event_key
             else:
                 for key in intents:
                     if landing[key] is Landing.ELSEWHERE:
@@ -211,7 +220,8 @@ class ThrottlePass:
                         )
         if report is None:
             report = self._own_change(records, trigger)
-        return report, tuple(notes)
+            key_of_report = trigger.event_key if report is not None else None
+        return report, tuple(notes), key_of_report
 
     @staticmethod
     def _own_change(records: Mapping[UnitKey, ScaleHistory], trigger: Trigger) -> Plan | None:
