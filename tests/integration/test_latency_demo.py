@@ -72,7 +72,14 @@ def test_the_demo_daily_report_finds_the_drift_no_alarm_saw(demo_account):
     assert run.error is None
     result = run.result
     assert result["action"] == "latency_regression"
-    assert result["tables"] == ["carts", "catalog", "clickstream", "inventory", "orders", "profiles"]
+    assert result["tables"] == [
+        "carts",
+        "catalog",
+        "clickstream",
+        "inventory",
+        "orders",
+        "profiles",
+    ]
     verdicts = {(op["table_name"], op["operation"]): op for op in result["operations"]}
     query = verdicts[("orders", "Query")]
     assert query["verdict"] == "regression"

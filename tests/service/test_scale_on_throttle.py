@@ -117,7 +117,7 @@ def test_scale_up_changes_the_table_records_and_notifies(world):
         "severity": "warning",
     }
     assert "Change: write units 50 → 100" in note.email
-    assert "writes of the table throttled on provisioned capacity: 9,000 requests rejected in the last 15 min" in note.email
+    assert "writes of the table throttled on provisioned capacity: 9,000 requests" in note.email
     assert decision.cost_delta_per_hour == pytest.approx(50 * 0.00065, abs=1e-4)
     history = world.store.history[("orders", None, Dimension.WRITE)]
     assert history.original == Capacity(read=100, write=50)

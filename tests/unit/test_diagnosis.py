@@ -694,12 +694,6 @@ def test_the_diagnosis_of_a_dimension_ignores_the_other(points):
 # --------------------------------------------------------------------------------------------
 # questionable behaviour (see the report)
 # --------------------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="the unattributed (GENERIC) remainder is computed over the whole window, not per "
-    "minute: when the generic and per-cause series cover different minutes, the causes do not "
-    "add up to the throttled events the unit reports",
-)
 def test_the_causes_add_up_to_the_throttled_events():
     points = {
         s("WriteThrottleEvents"): per_minute(60),
@@ -710,11 +704,6 @@ def test_the_causes_add_up_to_the_throttled_events():
     assert sum(unit.causes.values()) == pytest.approx(unit.throttled_events)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trend only looks at minutes with a datapoint: writes that stopped 10 minutes "
-    "ago (CloudWatch answered for the table's reads up to the last minute) read as steady",
-)
 def test_traffic_that_stopped_reads_as_falling():
     points = merged(
         published(dimension="read", consumed=30.0, minutes=15),
@@ -727,11 +716,6 @@ def test_traffic_that_stopped_reads_as_falling():
     assert writes.trend is Trend.FALLING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="units per request is consumed Sum / SampleCount with no floor: requests CloudWatch "
-    "counted with a zero Sum make it 0, and then the rejected requests add nothing to the demand",
-)
 def test_rejected_requests_always_add_to_the_demand():
     points = {
         s("ConsumedWriteCapacityUnits"): per_minute(0.0, 0.0, 0.0),

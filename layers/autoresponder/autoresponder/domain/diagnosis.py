@@ -134,11 +134,14 @@ class UnitDiagnosis:
     """Consumed units per request (`Sum` ÷ `SampleCount` over the window; 1 when unknown)."""
     demand_peak: float | None = None
     """Highest estimated demand, units per second: (consumed + rejected × units per request)
-    ÷ 60, per minute. None when CloudWatch had no datapoint for this resource."""
+    ÷ 60, per minute, counting only the rejections more capacity serves (not a hot partition's
+    nor the account quota's). None when CloudWatch had no datapoint for this resource."""
     demand_latest: float | None = None
     """The estimated demand of the newest minute with data."""
     first_throttled_at: datetime | None = None
     last_throttled_at: datetime | None = None
+    last_fixable_at: datetime | None = None
+    """The newest minute with throttling more capacity would have served."""
     last_unthrottled_at: datetime | None = None
     """The newest minute with traffic and no throttling."""
     minutes: int = 0
@@ -235,19 +238,31 @@ def diagnose(
 ) -> Diagnosis:
     """The diagnosis of one observation (`points`: what GetMetricData answered for
     `observed_series(table, alarm_series)` over [start, end))."""
+    newest = max((t for values in points.values() for t in values), default=None)
+    # the trend counts a minute without data as 0 up to the last minute CloudWatch has
+    # surely published (two minutes before the window's end), the same for every unit
+    published_until = end.replace(second=0, microsecond=0) - 2 * PERIOD
     units = [
-        _unit(table, points, index_name, dimension)
+        _unit(table, points, index_name, dimension, published_until)
         for index_name in resources_of(table)
         for dimension in Dimension
     ]
     units = _with_back_pressure(units)
-    newest = max((t for values in points.values() for t in values), default=None)
     own = {s: points.get(s, {}) for s in alarm_series}
     return Diagnosis(table.table_name, start, end, tuple(units), newest, own)
 
 
+FIXABLE = frozenset({ThrottleCause.PROVISIONED, ThrottleCause.ON_DEMAND_MAX})
+"""Causes more capacity (or a higher on-demand maximum) serves; the generic metric's
+unexplained remainder counts with them. A hot partition or the account quota do not."""
+
+
 def _unit(
-    table: TableDescription, points: Points, index_name: str | None, dimension: Dimension
+    table: TableDescription,
+    points: Points,
+    index_name: str | None,
+    dimension: Dimension,
+    latest: datetime | None,
 ) -> UnitDiagnosis:
     name = table.table_name
 
@@ -261,27 +276,33 @@ def _unit(
     minutes = sorted({*generic, *consumed, *requests, *(t for v in by_cause.values() for t in v)})
     if not minutes:
         return UnitDiagnosis(index_name, dimension)
-    per_cause_total = {cause: sum(v.values()) for cause, v in by_cause.items()}
-    throttled_at = {
-        t: max(generic.get(t, 0.0), sum(v.get(t, 0.0) for v in by_cause.values())) for t in minutes
-    }
-    total = sum(throttled_at.values())
-    unattributed = max(0.0, sum(generic.values()) - sum(per_cause_total.values()))
-    causes = {cause: events for cause, events in per_cause_total.items() if events > 0}
-    if unattributed > 0:
-        causes[ThrottleCause.GENERIC] = unattributed
+    causes: dict[ThrottleCause, float] = {}
+    throttled_at: dict[datetime, float] = {}
+    fixable_at: dict[datetime, float] = {}
+    for t in minutes:
+        named = {cause: v.get(t, 0.0) for cause, v in by_cause.items()}
+        unexplained = max(0.0, generic.get(t, 0.0) - sum(named.values()))
+        for cause, events in (*named.items(), (ThrottleCause.GENERIC, unexplained)):
+            if events > 0:
+                causes[cause] = causes.get(cause, 0.0) + events
+        throttled_at[t] = max(generic.get(t, 0.0), sum(named.values()))
+        fixable_at[t] = unexplained + sum(e for c, e in named.items() if c in FIXABLE)
     request_count = sum(requests.values())
-    units_per_request = sum(consumed.values()) / request_count if request_count > 0 else 1.0
+    consumed_total = sum(consumed.values())
+    units_per_request = (
+        consumed_total / request_count if request_count > 0 and consumed_total > 0 else 1.0
+    )
     seconds = PERIOD.total_seconds()
     demand = {
-        t: (consumed.get(t, 0.0) + throttled_at[t] * units_per_request) / seconds for t in minutes
+        t: (consumed.get(t, 0.0) + fixable_at[t] * units_per_request) / seconds for t in minutes
     }
     throttled_minutes = [t for t in minutes if throttled_at[t] > 0]
+    fixable_minutes = [t for t in minutes if fixable_at[t] > 0]
     quiet = [t for t in minutes if throttled_at[t] <= 0 and consumed.get(t, 0.0) > 0]
     return UnitDiagnosis(
         index_name=index_name,
         dimension=dimension,
-        throttled_events=total,
+        throttled_events=sum(throttled_at.values()),
         causes=causes,
         consumed_peak=max(consumed.values()) / seconds if consumed else None,
         units_per_request=units_per_request,
@@ -289,10 +310,24 @@ def _unit(
         demand_latest=demand[minutes[-1]],
         first_throttled_at=throttled_minutes[0] if throttled_minutes else None,
         last_throttled_at=throttled_minutes[-1] if throttled_minutes else None,
+        last_fixable_at=fixable_minutes[-1] if fixable_minutes else None,
         last_unthrottled_at=quiet[-1] if quiet else None,
         minutes=len(minutes),
-        trend=trend([demand[t] for t in minutes]),
+        trend=trend(_every_minute(demand, latest)) if len(minutes) >= 3 else Trend.UNKNOWN,
     )
+
+
+def _every_minute(values: Mapping[datetime, float], latest: datetime | None) -> list[float]:
+    """`values` from its first minute to `latest` (the newest minute CloudWatch answered for
+    any series), a minute without a datapoint counting as 0: traffic that stopped falls."""
+    first = min(values)
+    last = max(latest or first, *values)
+    found = []
+    at = first
+    while at <= last:
+        found.append(values.get(at, 0.0))
+        at += PERIOD
+    return found
 
 
 def trend(values: Sequence[float]) -> Trend:

@@ -108,6 +108,8 @@ def settle(
     now = observed(kind, table, index_name, scalable_target)
     if unit is None or now is None:
         return Landing.ELSEWHERE
+    if kind is Kind.PROVISIONED and scalable_target is not None:
+        return Landing.ELSEWHERE  # now under Auto Scaling: a change of the units would be undone
     if kind is not Kind.AUTOSCALING and UPDATING in (table.status, unit.status):
         return Landing.IN_FLIGHT
     if _same(now, intent.after, dimension):

@@ -141,7 +141,8 @@ def stabilization_for(history: ScaleHistory, policy: ScaleBackPolicy) -> timedel
     """The unit's own window: the setting, or the doubled one its record carries."""
     if history.stabilization_minutes is None:
         return policy.stabilization
-    return min(timedelta(minutes=history.stabilization_minutes), policy.max_stabilization)
+    recorded = min(timedelta(minutes=history.stabilization_minutes), policy.max_stabilization)
+    return max(recorded, policy.stabilization)
 
 
 def window_after_raise(
@@ -156,6 +157,8 @@ def window_after_raise(
     decreased = [t for t in (last_decrease_at, previous.decreased_at if previous else None) if t]
     if not decreased or now - max(decreased) > policy.flap_window:
         return previous.stabilization_minutes if previous else None
+    if previous is not None and previous.scaled_at >= max(decreased):
+        return previous.stabilization_minutes  # doubled already for this decrease
     current = stabilization_for(previous, policy) if previous else policy.stabilization
     doubled = min(current * 2, policy.max_stabilization)
     return int(doubled.total_seconds() // 60)

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from autoresponder.domain.alarm_target import AlarmTarget, is_autoscaling_alarm
 from autoresponder.domain.cost import Prices, hourly_delta
-from autoresponder.domain.diagnosis import Diagnosis, UnitDiagnosis, describe
+from autoresponder.domain.diagnosis import PERIOD, Diagnosis, UnitDiagnosis, describe
 from autoresponder.domain.throttling import ThrottleCause, classify
 from autoresponder.models.alarm import AlarmDetail, AlarmStateValue
 from autoresponder.models.decision import Action, AutoScalingLimits, Severity
@@ -50,6 +50,7 @@ ALREADY_APPLIED = "already_applied"
 """The rule of a plan that reports a change an earlier attempt of the same event made."""
 
 Limits = Capacity | AutoScalingLimits | OnDemandLimits
+_RAISES = frozenset({Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX})
 UnitKey = tuple[str | None, Dimension]
 """(index name or None for the table, dimension)."""
 
@@ -317,6 +318,15 @@ def plan_throttle(case: ThrottleCase, policy: ScalingPolicy) -> Plan:
 
 
 def _verdict(case: ThrottleCase, unit: UnitDiagnosis, policy: ScalingPolicy) -> Verdict | None:
+    """What one resource and dimension needs, in the order an on-call engineer would check:
+
+    1. a measured shortfall (demand more capacity would serve, above what is provisioned —
+       Auto Scaling's MinCapacity counts) → raise to the demand plus headroom, cooldown or not;
+    2. throttling more capacity would serve, after the last raise settled (its cooldown) →
+       one minimum step (per-second bursts a 1-minute average hides);
+    3. a hot partition → hand off; the account quota → advise;
+    4. base-table writes held back by a GSI → the index, not the table;
+    5. throttling from before the last raise settled → nothing more (cooldown)."""
     table = case.table
     capacity_unit = table.unit(unit.index_name)
     if capacity_unit is None:
@@ -326,26 +336,30 @@ def _verdict(case: ThrottleCase, unit: UnitDiagnosis, policy: ScalingPolicy) -> 
     provisioned = capacity_unit.provisioned
     if provisioned is None:
         return None
+    key = (unit.index_name, unit.dimension)
+    target = case.scalable_targets.get(key)
     current = provisioned.of(unit.dimension)
+    if target is not None:
+        current = max(current, target.min_capacity)
     demand = unit.demand_peak
     short = demand is not None and demand > current
     if not unit.throttled and not short:
         return None
-    cause = unit.main_cause
-    if cause is ThrottleCause.ACCOUNT_LIMIT and not short:
-        return _advise_quota(unit)
-    if unit.has(ThrottleCause.KEY_RANGE) and not short:
-        # the demand fits the capacity: what still throttles is a hot partition
+    record = case.records.get(key)
+    catching_up = target is not None and provisioned.of(unit.dimension) < target.min_capacity
+    if not short and catching_up:
         return Verdict(
             unit.index_name,
             unit.dimension,
-            VerdictKind.HAND_OFF,
-            "key_range.hand_off",
-            f"{unit.where()} throttle on a hot partition (key range): more capacity would not "
-            "help; hot keys are flagged by the flag_hot_keys runbook",
+            VerdictKind.COOLDOWN,
+            "autoscaling.catching_up",
+            f"{unit.where()}: Application Auto Scaling is bringing the table to its MinCapacity "
+            f"{current}, which covers the measured demand",
             current=current,
         )
-    if unit.back_pressure_from and unit.index_name is None and not short:
+    if short:
+        return _raise_verdict(case, unit, current, short=True, policy=policy)
+    if unit.back_pressure_from and unit.index_name is None:
         return Verdict(
             None,
             unit.dimension,
@@ -356,39 +370,63 @@ def _verdict(case: ThrottleCase, unit: UnitDiagnosis, policy: ScalingPolicy) -> 
             "units/s): the index is raised, not the table",
             current=current,
         )
-    return _raise_verdict(case, unit, current, short=short, policy=policy)
+    if _fresh(unit, record, policy):
+        return _raise_verdict(case, unit, current, short=False, policy=policy)
+    if unit.has(ThrottleCause.KEY_RANGE):
+        # the demand fits the capacity: what still throttles is a hot partition
+        return Verdict(
+            unit.index_name,
+            unit.dimension,
+            VerdictKind.HAND_OFF,
+            "key_range.hand_off",
+            f"{unit.where()} throttle on a hot partition (key range): more capacity would not "
+            "help; hot keys are flagged by the flag_hot_keys runbook",
+            current=current,
+        )
+    if unit.has(ThrottleCause.ACCOUNT_LIMIT):
+        return _advise_quota(unit)
+    raised = f"at {_hhmm(record.scaled_at)} " if record is not None else ""
+    return Verdict(
+        unit.index_name,
+        unit.dimension,
+        VerdictKind.COOLDOWN,
+        "cooldown",
+        f"{unit.where()} were raised {raised}(cooldown {_minutes(policy.cooldown)} min): "
+        "their throttling came before the raise settled and CloudWatch shows no demand above "
+        f"the {current} units now provisioned",
+        current=current,
+    )
+
+
+def _fresh(unit: UnitDiagnosis, record: ScaleHistory | None, policy: ScalingPolicy) -> bool:
+    """Throttling more capacity would serve, after the episode's last raise settled (asked
+    for, or applied, plus the cooldown): what came before is what that raise answered."""
+    if unit.last_fixable_at is None:
+        return False
+    if record is None or record.action not in _RAISES:
+        return True
+    # a minute counts when it ends after the raise settled (minutes are CloudWatch's grain)
+    settled = (record.applied_at or record.scaled_at) + policy.cooldown
+    return unit.last_fixable_at + PERIOD > settled
 
 
 def _raise_verdict(
     case: ThrottleCase, unit: UnitDiagnosis, current: int, *, short: bool, policy: ScalingPolicy
 ) -> Verdict:
+    """A raise of `current` (units, or Auto Scaling's MinCapacity where it is larger): sized on
+    the measured demand when `short`, else one minimum step."""
     key = (unit.index_name, unit.dimension)
     target = case.scalable_targets.get(key)
-    base = max(current, target.min_capacity) if target is not None else current
-    record = case.records.get(key)
-    if not short and _cooling(record, case.now, policy):
-        assert record is not None
-        minutes = int((case.now - record.scaled_at).total_seconds() // 60)
-        return Verdict(
-            unit.index_name,
-            unit.dimension,
-            VerdictKind.COOLDOWN,
-            "cooldown",
-            f"{unit.where()} were raised {minutes} min ago (cooldown "
-            f"{_minutes(policy.cooldown)} min) and CloudWatch shows no demand above the "
-            f"{current} units now provisioned",
-            current=current,
-        )
     ceiling = _ceiling(case, unit.dimension, policy)
-    wanted = sized_to_demand(base, unit.demand_peak if short else None, ceiling, policy)
-    if wanted <= base:
+    wanted = sized_to_demand(current, unit.demand_peak if short else None, ceiling, policy)
+    if wanted <= current:
         return Verdict(
             unit.index_name,
             unit.dimension,
             VerdictKind.AT_CEILING,
             "at_ceiling",
-            f"{unit.where()} are at {base} units, the ceiling is {ceiling}: not raised",
-            current=base,
+            f"{unit.where()} are at {current} units, the ceiling is {ceiling}: not raised",
+            current=current,
             wanted=wanted,
         )
     return Verdict(
@@ -397,7 +435,7 @@ def _raise_verdict(
         VerdictKind.RAISE,
         "autoscaling.raise_min" if target is not None else "provisioned.scale_up",
         f"{unit.where()} {_shortfall_words(unit, current, short)}",
-        current=base,
+        current=current,
         wanted=wanted,
         shortfall=(unit.demand_peak or 0.0) / current if short and current else 1.0,
         measured=short,
@@ -407,34 +445,50 @@ def _raise_verdict(
 def _on_demand_verdict(
     case: ThrottleCase, unit: UnitDiagnosis, capacity_unit: CapacityUnit, policy: ScalingPolicy
 ) -> Verdict | None:
+    """On-demand: only the table's own maximum is the responder's to raise."""
     if not unit.throttled:
         return None
-    cause = unit.main_cause
     cap = capacity_unit.on_demand_max.of(unit.dimension)
-    if cause is ThrottleCause.KEY_RANGE:
-        return Verdict(
-            unit.index_name,
-            unit.dimension,
-            VerdictKind.HAND_OFF,
-            "key_range.hand_off",
-            f"{unit.where()} throttle on a hot partition (key range): hot keys are flagged by "
-            "the flag_hot_keys runbook",
-            current=cap,
-        )
-    if cause is ThrottleCause.ACCOUNT_LIMIT:
-        return _advise_quota(unit)
-    if cap is None:
+    demand = unit.demand_peak
+    if unit.has(ThrottleCause.PROVISIONED):
         return Verdict(
             unit.index_name,
             unit.dimension,
             VerdictKind.ADVISE,
-            "on_demand.no_cap",
-            f"{unit.where()} throttle on an on-demand table without its own maximum: the "
-            "account quota or a hot partition",
+            "mode_mismatch",
+            f"{unit.where()}: the alarm's metric is for provisioned capacity, the table is "
+            "on-demand",
+            current=cap,
         )
-    demand = unit.demand_peak
-    near_cap = demand is not None and demand >= cap * 0.9
-    if cause is ThrottleCause.GENERIC and not near_cap and demand is not None:
+    at_cap = unit.has(ThrottleCause.ON_DEMAND_MAX) or (
+        unit.has(ThrottleCause.GENERIC)
+        and cap is not None
+        and (demand is None or demand >= cap * 0.9)  # None: CloudWatch unreadable
+    )
+    if not at_cap:
+        if unit.has(ThrottleCause.KEY_RANGE):
+            return Verdict(
+                unit.index_name,
+                unit.dimension,
+                VerdictKind.HAND_OFF,
+                "key_range.hand_off",
+                f"{unit.where()} throttle on a hot partition (key range): hot keys are flagged "
+                "by the flag_hot_keys runbook",
+                current=cap,
+            )
+        if unit.has(ThrottleCause.ACCOUNT_LIMIT) or cap is None:
+            return (
+                _advise_quota(unit)
+                if unit.has(ThrottleCause.ACCOUNT_LIMIT)
+                else Verdict(
+                    unit.index_name,
+                    unit.dimension,
+                    VerdictKind.ADVISE,
+                    "on_demand.no_cap",
+                    f"{unit.where()} throttle on an on-demand table without its own maximum: "
+                    "the account quota or a hot partition",
+                )
+            )
         return Verdict(
             unit.index_name,
             unit.dimension,
@@ -444,17 +498,24 @@ def _on_demand_verdict(
             f"maximum {cap}: the account quota or a hot partition",
             current=cap,
         )
+    if cap is None:
+        return Verdict(
+            unit.index_name,
+            unit.dimension,
+            VerdictKind.ADVISE,
+            "on_demand.no_cap",
+            f"{unit.where()} throttle on an on-demand table without its own maximum: the "
+            "account quota or a hot partition",
+        )
     short = demand is not None and demand > cap
-    if not short and _cooling(
-        case.records.get((unit.index_name, unit.dimension)), case.now, policy
-    ):
+    if not short and not _fresh(unit, case.records.get((unit.index_name, unit.dimension)), policy):
         return Verdict(
             unit.index_name,
             unit.dimension,
             VerdictKind.COOLDOWN,
             "cooldown",
-            f"{unit.where()}: the on-demand maximum was raised within the cooldown and the "
-            f"measured demand fits the {cap} now allowed",
+            f"{unit.where()}: the on-demand maximum was raised and the measured demand fits "
+            f"the {cap} now allowed",
             current=cap,
         )
     ceiling = _ceiling(case, unit.dimension, policy)
@@ -490,15 +551,6 @@ def _advise_quota(unit: UnitDiagnosis) -> Verdict:
         "account_limit.advise",
         f"{unit.where()} throttle on the account's throughput quota, not on the table",
     )
-
-
-def _cooling(record: ScaleHistory | None, now: datetime, policy: ScalingPolicy) -> bool:
-    return (
-        record is not None and record.action in _RAISES and now - record.scaled_at < policy.cooldown
-    )
-
-
-_RAISES = frozenset({Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX})
 
 
 def _ceiling(case: ThrottleCase, dimension: Dimension, policy: ScalingPolicy) -> int:
@@ -737,6 +789,15 @@ def _nothing_throttled(case: ThrottleCase, lines: tuple[str, ...]) -> Plan:
                 "metrics only when something is throttled",
             ),
         )
+    disagreeing = _alarm_series_throttled(diagnosis)
+    if disagreeing:
+        return Plan(
+            Action.DEFER,
+            "metrics_disagree",
+            f"{seen}, but the alarm's own metric ({', '.join(disagreeing)}) shows throttling: "
+            "looking again shortly",
+            lines=lines,
+        )
     if _lagging(diagnosis, evidence):
         return Plan(
             Action.DEFER,
@@ -753,6 +814,18 @@ def _nothing_throttled(case: ThrottleCase, lines: tuple[str, ...]) -> Plan:
         f"{', '.join(f'{p:g}' for p in evidence.recent_datapoints)}: its metric is not a "
         "throttle DynamoDB reports for this table now, nothing to raise",
         lines=lines,
+    )
+
+
+def _alarm_series_throttled(diagnosis: Diagnosis) -> list[str]:
+    """The alarm's own throttle series CloudWatch answered with throttling in the window."""
+    return sorted(
+        {
+            series.metric
+            for series, values in diagnosis.alarm_points.items()
+            if classify(series.metric, series.operation).cause is not ThrottleCause.NOT_THROTTLE
+            and any(value > 0 for value in values.values())
+        }
     )
 
 
@@ -788,7 +861,18 @@ def _fallback(case: ThrottleCase, policy: ScalingPolicy) -> Plan:
     where = _where(case.table.table_name, index_name)
     if capacity_unit is None:
         return Plan(Action.SKIP, "index_missing", f"{where} does not exist on the table")
-    unit = UnitDiagnosis(index_name, dimension, throttled_events=1.0, causes={signal.cause: 1.0})
+    # the alarm says it throttles now: one throttled minute ending now, of the alarm's cause
+    # (so the cooldown after a raise holds exactly by time)
+    now = case.now - PERIOD
+    fixable = signal.cause in (ThrottleCause.PROVISIONED, ThrottleCause.ON_DEMAND_MAX)
+    unit = UnitDiagnosis(
+        index_name,
+        dimension,
+        throttled_events=1.0,
+        causes={signal.cause: 1.0},
+        last_throttled_at=now,
+        last_fixable_at=now if fixable or signal.cause is ThrottleCause.GENERIC else None,
+    )
     verdict = (
         _on_demand_verdict(case, unit, capacity_unit, policy)
         if case.table.is_on_demand
@@ -804,22 +888,9 @@ def _fallback(case: ThrottleCase, policy: ScalingPolicy) -> Plan:
 def _fallback_provisioned(
     case: ThrottleCase, unit: UnitDiagnosis, capacity_unit: CapacityUnit, policy: ScalingPolicy
 ) -> Verdict | None:
-    provisioned = capacity_unit.provisioned
-    if provisioned is None:
+    if capacity_unit.provisioned is None:
         return None
-    cause = unit.main_cause
-    if cause is ThrottleCause.KEY_RANGE:
-        return Verdict(
-            unit.index_name,
-            unit.dimension,
-            VerdictKind.HAND_OFF,
-            "key_range.hand_off",
-            f"{unit.where()} throttle on a hot partition (key range, the alarm's metric): "
-            "hot keys are flagged by the flag_hot_keys runbook",
-        )
-    if cause is ThrottleCause.ACCOUNT_LIMIT:
-        return _advise_quota(unit)
-    if cause is ThrottleCause.ON_DEMAND_MAX:
+    if unit.has(ThrottleCause.ON_DEMAND_MAX):
         return Verdict(
             unit.index_name,
             unit.dimension,
@@ -827,7 +898,7 @@ def _fallback_provisioned(
             "mode_mismatch",
             f"{unit.where()}: the alarm is for on-demand, the table is provisioned",
         )
-    return _raise_verdict(case, unit, provisioned.of(unit.dimension), short=False, policy=policy)
+    return _verdict(case, unit, policy)
 
 
 # --------------------------------------------------------------------------------------------
@@ -906,6 +977,10 @@ def _fmt(value: float | None) -> str:
 
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
+
+
+def _hhmm(value: datetime) -> str:
+    return f"{value:%H:%M} UTC"
 
 
 def _iso_minute(value: datetime | None) -> str:

@@ -38,7 +38,13 @@ from autoresponder.domain.scaling import (
 from autoresponder.errors import RetryableError
 from autoresponder.models.decision import AutoScalingLimits, Severity
 from autoresponder.models.metrics import Series
-from autoresponder.models.table import Dimension, ScalableTarget, TableDescription, TablePolicy
+from autoresponder.models.table import (
+    Dimension,
+    OnDemandLimits,
+    ScalableTarget,
+    TableDescription,
+    TablePolicy,
+)
 from autoresponder.observability import logger
 from autoresponder.services.capacity_change import CapacityChange, CapacityChanger
 from autoresponder.services.ports import (
@@ -200,7 +206,7 @@ class ThrottlePass:
                 change = CapacityChange(
                     table_name=table.table_name,
                     index_name=index_name,
-                    after=first.after,
+                    after=_only_asked(first.after, table, index_name, intents),
                     intents={key[1]: record for key, record in intents.items()},
                     previous=dict.fromkeys((key[1] for key in intents), None),
                     scalable_target=targets.get(next(iter(intents))),
@@ -305,6 +311,29 @@ class ThrottlePass:
             previous=previous,
             scalable_target=change.scalable_target,
         )
+
+
+def _only_asked(
+    after: Limits,
+    table: TableDescription,
+    index_name: str | None,
+    intents: Mapping[UnitKey, ScaleHistory],
+) -> Limits:
+    """What to ask for when an intent is made on a later look: the table as it is now, with
+    only the intent's own dimension(s) changed (the other one may have moved since)."""
+    unit = table.unit(index_name)
+    if isinstance(after, AutoScalingLimits) or unit is None:
+        return after
+    now: Limits | None = (
+        unit.on_demand_max if isinstance(after, OnDemandLimits) else unit.provisioned
+    )
+    if now is None or isinstance(now, AutoScalingLimits):
+        return after
+    for _, dimension in intents:
+        value = after.of(dimension)
+        if value is not None:
+            now = now.with_(dimension, value)
+    return now
 
 
 def _last_decrease(table: TableDescription, index_name: str | None) -> datetime | None:
