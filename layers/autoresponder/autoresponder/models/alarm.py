@@ -10,7 +10,11 @@ import json
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from autoresponder.models.names import NAMED_DIMENSIONS, name_problem
+
+DYNAMODB_NAMESPACE = "AWS/DynamoDB"
 
 
 class _Model(BaseModel):
@@ -87,6 +91,22 @@ class AlarmConfiguration(_Model):
     @property
     def is_composite(self) -> bool:
         return self.alarm_rule is not None and not self.metrics
+
+    @model_validator(mode="after")
+    def _dynamodb_names(self) -> AlarmConfiguration:
+        """Table and index names follow DynamoDB's own rules, or the event is not a DynamoDB
+        alarm: a `TableName` such as `orders <https://evil.example|Approve>` (with a line
+        break) never reaches a runbook, a log line or a notification."""
+        for metric in self.metrics:
+            stat = metric.metric_stat
+            if stat is None or stat.metric.namespace != DYNAMODB_NAMESPACE:
+                continue
+            for dimension in NAMED_DIMENSIONS:
+                value = stat.metric.dimensions.get(dimension)
+                problem = None if value is None else name_problem(dimension, value)
+                if problem is not None:
+                    raise ValueError(problem)
+        return self
 
 
 class AlarmDetail(_Model):
