@@ -37,6 +37,9 @@ class ScalingPolicy:
     max_multiple: float = 4.0
     default_max_read_units: int = 10_000
     default_max_write_units: int = 10_000
+    hard_max_read_units: int = 40_000
+    hard_max_write_units: int = 40_000
+    """The stack's hard maximum: no tag and no default takes a ceiling above it."""
     cooldown: timedelta = timedelta(minutes=5)
 
 
@@ -224,7 +227,11 @@ def decide_throttle(case: ThrottleCase, policy: ScalingPolicy) -> Plan:
     if cooldown is not None:
         return cooldown
     ceiling = case.table_policy.ceiling(
-        signal.dimension, policy.default_max_read_units, policy.default_max_write_units
+        signal.dimension,
+        policy.default_max_read_units,
+        policy.default_max_write_units,
+        policy.hard_max_read_units,
+        policy.hard_max_write_units,
     )
     if case.table.is_on_demand:
         return _on_demand(case, unit.on_demand_max, ceiling, policy)

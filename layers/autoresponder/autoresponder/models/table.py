@@ -120,7 +120,18 @@ class TablePolicy(_Model):
             max_write_units=positive_units(tags, MAX_WRITE_TAG),
         )
 
-    def ceiling(self, dimension: Dimension, default_read: int, default_write: int) -> int:
+    def ceiling(
+        self,
+        dimension: Dimension,
+        default_read: int,
+        default_write: int,
+        hard_max_read: int | None = None,
+        hard_max_write: int | None = None,
+    ) -> int:
+        """The most the responder may set: the table's tag, else the default setting, and
+        never above the stack's hard maximum (a tag may only lower it, never raise it)."""
         if dimension is Dimension.READ:
-            return self.max_read_units or default_read
-        return self.max_write_units or default_write
+            wanted, hard = self.max_read_units or default_read, hard_max_read
+        else:
+            wanted, hard = self.max_write_units or default_write, hard_max_write
+        return wanted if hard is None else min(wanted, hard)
