@@ -16,6 +16,7 @@ from moto import mock_aws
 from autoresponder import wiring
 from autoresponder.adapters import clients
 from autoresponder.settings import get_settings
+from tests.chatbot import assert_custom_notification, assert_sns_subject
 
 REGION = "us-east-1"
 DECISION_TABLE = "autoresponder-decisions"
@@ -56,7 +57,10 @@ class Account:
         return throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Messages that reached the queue subscribed to the topic (drained)."""
+        """Messages that reached the queue subscribed to the topic (drained).
+
+        Each one is checked as it is drained: its chat message conforms to AWS Chatbot's
+        documented custom-notification format, its Subject to SNS's constraints."""
         found = []
         while True:
             answer = self.sqs.receive_message(
@@ -66,7 +70,10 @@ class Account:
             if not messages:
                 return found
             for message in messages:
-                found.append(json.loads(message["Body"]))
+                body = json.loads(message["Body"])
+                assert_custom_notification(json.loads(body["Message"]))
+                assert_sns_subject(body.get("Subject"))
+                found.append(body)
                 self.sqs.delete_message(
                     QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"]
                 )
