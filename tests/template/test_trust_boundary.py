@@ -438,6 +438,19 @@ def test_only_the_functions_roles_trust_lambda_and_nothing_else_is_unconditioned
             assert "aws:SourceAccount" in statement["Condition"]["StringEquals"], role_id
 
 
+def test_eventbridge_invokes_a_function_only_through_its_own_rule(cfn: dict[str, Any]) -> None:
+    permissions = resources_of_type(cfn, "AWS::Lambda::Permission")
+    assert permissions
+    for permission_id, permission in permissions.items():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "events.amazonaws.com", permission_id
+        (rule_id, attribute) = properties["SourceArn"]["Fn::GetAtt"]
+        rule = cfn["Resources"][rule_id]
+        assert (rule["Type"], attribute) == ("AWS::Events::Rule", "Arn"), permission_id
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [properties["FunctionName"]["Ref"], "Arn"]}
+
+
 # --------------------------------------------------------------------------------------------
 # rule patterns: this stack's account only
 # --------------------------------------------------------------------------------------------
