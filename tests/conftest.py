@@ -26,6 +26,7 @@ from autoresponder import wiring
 from autoresponder.adapters import clients
 from autoresponder.settings import get_settings
 from tests.builders import NOW, put_published
+from tests.chatbot import assert_custom_notification, assert_sns_subject
 
 REGION = "us-east-1"
 DECISION_TABLE = "autoresponder-decisions"
@@ -99,7 +100,10 @@ class Account:
         return throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Messages that reached the queue subscribed to the topic (drained)."""
+        """Messages that reached the queue subscribed to the topic (drained).
+
+        Each one is checked as it is drained: its chat message conforms to AWS Chatbot's
+        documented custom-notification format, its Subject to SNS's constraints."""
         found = []
         while True:
             answer = self.sqs.receive_message(
@@ -109,7 +113,10 @@ class Account:
             if not messages:
                 return found
             for message in messages:
-                found.append(json.loads(message["Body"]))
+                body = json.loads(message["Body"])
+                assert_custom_notification(json.loads(body["Message"]))
+                assert_sns_subject(body.get("Subject"))
+                found.append(body)
                 self.sqs.delete_message(
                     QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"]
                 )

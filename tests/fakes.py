@@ -21,6 +21,7 @@ from autoresponder.models.table import (
     ScalableTarget,
     TableDescription,
 )
+from tests.chatbot import assert_custom_notification, assert_sns_subject
 
 
 @dataclass
@@ -272,4 +273,7 @@ class RecordingNotifier:
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
+        # every message a runbook produces conforms (tests/chatbot.py)
+        assert_custom_notification(notification.chat)
+        assert_sns_subject(notification.subject)
         self.sent.append(notification)

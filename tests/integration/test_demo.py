@@ -23,6 +23,7 @@ from local.demo import STORY, DemoReport, EventRun, Observer, run_demo, run_even
 from local.emulator import local_aws
 from local.runtime import function_environment
 from local.seed import seed_demo_account
+from tests.chatbot import assert_custom_notification, assert_sns_subject
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,20 @@ def test_notifications_reach_the_inbox_with_their_attributes(demo):
         assert message.subject
         assert message.chat is not None and message.chat["source"] == "custom"
         assert message.email is not None and message.attributes["table"] in message.email
+
+
+def test_every_message_of_the_demo_conforms_and_has_its_own_id(demo):
+    """Issue 15, messages that render: each chat message against the schema written from AWS
+    Chatbot's custom-notification page, each subject within SNS's limit, one id per message."""
+    report, _ = demo
+    runs = [*report.runs, *report.epilogue, *report.onboarding]
+    messages = [m for run in runs for m in run.notifications]
+    assert len(messages) >= 5
+    for message in messages:
+        assert_custom_notification(message.chat)
+        assert_sns_subject(message.subject)
+    ids = [m.chat["id"] for m in messages if m.chat is not None]
+    assert len(set(ids)) == len(ids)
 
 
 def test_auto_scaled_table_gets_a_higher_minimum_not_a_table_update(demo):

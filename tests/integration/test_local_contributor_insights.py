@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from autoresponder.adapters.contributor_insights import ContributorInsights
 from autoresponder.errors import ResourceNotFoundError
-from autoresponder.models.hot_keys import RuleKind
+from autoresponder.models.hot_keys import MASK, RuleKind
 from local import EVENTS
 from local.contributor_insights import RULE_STAMP
 from local.emulator import LocalAccount, local_aws, registered_extensions
@@ -130,9 +130,21 @@ def _run(local, event_file: str) -> dict[str, Any]:
 
 
 def test_key_range_sample_names_the_hot_customer(local):
+    aws, account = local
     result = _run(local, "key_range_throttle.json")
     assert result["action"] == "flag_hot_keys"
+    # the return value masks the key values; the decision record keeps them
     keys = [(k["level"], k["key_values"]) for k in result["hot_keys"]]
+    assert keys == [("partition", [MASK]), ("item", [MASK, MASK])]
+    items = aws.client("dynamodb").query(
+        TableName=account.decision_table_name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "DECISION#orders"}},
+    )["Items"]
+    [record] = [
+        json.loads(i["decision"]["S"]) for i in items if i["runbook"]["S"] == "flag_hot_keys"
+    ]
+    keys = [(k["level"], k["key_values"]) for k in record["hot_keys"]]
     assert keys == [("partition", ["cust#0042"]), ("item", ["cust#0042", "order#open"])]
     top = result["hot_keys"][0]
     assert top["recommendation"]["kind"] == "write_sharding"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from .cfn import load_template, parameter_defaults, translate
+from .routing import PSEUDO_PARAMETERS
 
 
 @pytest.fixture(scope="session")
@@ -22,4 +23,6 @@ def cfn(sam_template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def defaults(sam_template: dict[str, Any]) -> dict[str, Any]:
-    return parameter_defaults(sam_template)
+    """The parameters' defaults, and the pseudo parameters of a stack in the sample events'
+    account and Region."""
+    return {**parameter_defaults(sam_template), **PSEUDO_PARAMETERS}

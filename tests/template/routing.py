@@ -27,6 +27,9 @@ from .cfn import resources_of_type
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+PSEUDO_PARAMETERS = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"}
+"""The stack's account and Region, as CloudFormation resolves `!Ref AWS::AccountId` in a pattern:
+the account of the sample events (`events/`)."""
 TIMESTAMP = "2026-11-20T14:05:12.347+0000"
 
 

@@ -48,6 +48,7 @@ MOTO_SKIPS = {
     "AWS::CloudWatch::Dashboard",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::Subscription",
+    "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::Scheduler::Schedule",
 }
@@ -242,7 +243,12 @@ def test_rules_carry_the_templates_patterns_and_target_their_function(stack: Sta
     lambda_ = stack.client("lambda")
     rules = resources_of_type(stack.cfn, "AWS::Events::Rule")
     assert rules
-    parameters = {**_defaults(), **stack.parameters}
+    pseudo = {
+        "AWS::AccountId": stack.aws.account_id,
+        "AWS::Region": stack.aws.region,
+        "AWS::Partition": "aws",
+    }
+    parameters = {**_defaults(), **stack.parameters, **pseudo}
     for logical_id, resource in rules.items():
         properties = resource["Properties"]
         name = stack.physical[logical_id]

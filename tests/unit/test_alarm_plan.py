@@ -220,7 +220,9 @@ def test_names_fit_cloudwatch_and_start_with_the_prefix(table, index):
     ("tags", "watch", "expected"),
     [
         pytest.param({"autoresponder:managed": "true"}, set(), Coverage.MANAGED, id="tagged"),
-        pytest.param({"autoresponder:managed": "TRUE "}, set(), Coverage.MANAGED, id="case"),
+        # as IAM reads it: `true` exactly (a table IAM would not let the runbooks change)
+        pytest.param({"autoresponder:managed": "TRUE "}, set(), None, id="not-exactly-true"),
+        pytest.param({"autoresponder:managed": "TRUE "}, {"orders"}, Coverage.WATCH, id="watch"),
         pytest.param({"autoresponder:managed": "true"}, {"orders"}, Coverage.MANAGED, id="both"),
         pytest.param({}, {"orders"}, Coverage.WATCH, id="watch-list"),
         pytest.param({"autoresponder:managed": "false"}, set(), None, id="false"),

@@ -588,6 +588,18 @@ def test_show_key_values_puts_them_in_the_notification():
     assert f"pk={SECRET}" in json.dumps(note.chat)
 
 
+@pytest.mark.parametrize("show", [False, True], ids=["masked", "shown-in-notifications"])
+def test_the_return_value_masks_key_values_whatever_the_setting(show):
+    decision = _decision(_flagged(show=show), mask=not show)
+    result = decision.as_result()
+    assert SECRET not in json.dumps(result)
+    assert [k["key_values"] for k in result["hot_keys"]] == [[MASK]]
+    assert result["next_steps"][0].startswith(f"#1 pk={MASK}: shard writes")
+    # the record (model_dump_json, what the decision store writes) keeps them
+    assert decision.hot_keys[0].key_values == [SECRET]
+    assert SECRET in decision.model_dump_json()
+
+
 def test_no_hot_keys_is_announced_only_when_a_hot_key_was_expected():
     plan = decide_hot_keys(WRITE_TRIGGER, [report("PKC", {})], window(), DEFAULTS)
     assert _decision(plan, mask=True, announce=True).notify is True

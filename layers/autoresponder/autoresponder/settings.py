@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     default_max_read_units: PositiveInt = 10_000
     default_max_write_units: PositiveInt = 10_000
     """Ceilings when the table has no `autoresponder:max-*-units` tag."""
+    hard_max_read_units: PositiveInt = 40_000
+    hard_max_write_units: PositiveInt = 40_000
+    """The stack's hard maximum per dimension (stack parameters `HardMaxReadUnits` /
+    `HardMaxWriteUnits`): the `autoresponder:max-*-units` tags and the defaults above may only
+    lower the ceiling below it, never raise it. 40,000 is DynamoDB's default per-table quota."""
     cooldown_minutes: PositiveInt = 5
     metric_lookback_minutes: PositiveInt = 15
     max_delivery_attempts: PositiveInt = 3

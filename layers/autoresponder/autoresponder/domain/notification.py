@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from autoresponder.domain.escaping import chat_text, one_line, plain_text, sns_subject
 from autoresponder.models.decision import Decision
 
 CONSOLE = "https://{region}.console.aws.amazon.com"
@@ -27,7 +30,7 @@ class Notification:
 def table_console_url(region: str, table_name: str) -> str:
     return (
         f"{CONSOLE.format(region=region)}/dynamodbv2/home?region={region}"
-        f"#table?name={quote(table_name)}&tab=monitoring"
+        f"#table?name={quote(table_name, safe='')}&tab=monitoring"
     )
 
 
@@ -38,9 +41,10 @@ def alarm_console_url(region: str, alarm_name: str) -> str:
     )
 
 
-def _title(decision: Decision) -> str:
+def _title(decision: Decision, escape: Callable[[str], str]) -> str:
+    """`[DRY RUN] scale up: orders/by-customer`: the subject (names) escaped for the channel."""
     prefix = "[DRY RUN] " if decision.dry_run else ""
-    return f"{prefix}{decision.action.replace('_', ' ')}: {decision.subject()}"
+    return f"{prefix}{decision.action.replace('_', ' ')}: {escape(decision.subject())}"
 
 
 _LABELS = {
@@ -70,15 +74,29 @@ def _change(decision: Decision) -> str | None:
     return ", ".join(parts) or None
 
 
-def build_notification(decision: Decision, region: str) -> Notification:
-    """Render a decision for email and chat. Pure: no clock, no environment."""
-    title = _title(decision)
-    change = _change(decision)
+def message_id(decision: Decision) -> str:
+    """The custom notification's `id`: unique per message, the same for a re-announcement of
+    the same decision. Derived from the decision record's key (pk, sk), which is unique per
+    decision; the EventBridge event id alone is not (every decision of a scheduled run shares
+    it, and so do the runbooks an alarm reaches)."""
+    pk, sk = decision.record_key()
+    digest = hashlib.sha256(f"{pk}\n{sk}".encode()).hexdigest()[:32]
+    return f"{decision.runbook}-{digest}"
+
+
+def _links(decision: Decision, region: str) -> list[tuple[str, str]]:
+    """Console pages the responder built itself: (label, URL). Names are percent-encoded."""
     links = []
     if decision.table_name:
         links.append(("Table monitoring", table_console_url(region, decision.table_name)))
     if decision.alarm_name:
         links.append(("Alarm in the console", alarm_console_url(region, decision.alarm_name)))
+    return links + decision.links()
+
+
+def _email(decision: Decision, title: str, change: str | None, links: list[tuple[str, str]]) -> str:
+    """Plain text: every line that carries a value from an event or the account goes through
+    `plain_text` (one line per value, no control characters, URL schemes defanged)."""
     cost = (
         f"{decision.cost_delta_per_hour:+.4f} USD/hour"
         if decision.cost_delta_per_hour is not None
@@ -105,8 +123,6 @@ def build_notification(decision: Decision, region: str) -> Notification:
     lines += decision.detail_lines()
     if decision.next_steps:
         lines += ["", "What to look at next:"] + [f"  - {step}" for step in decision.next_steps]
-    if links:
-        lines += ["", *[f"{name}: {url}" for name, url in links]]
     if decision.alarm_name:
         when = (
             f" (state changed {decision.state_timestamp:%Y-%m-%d %H:%M:%S} UTC)"
@@ -115,36 +131,71 @@ def build_notification(decision: Decision, region: str) -> Notification:
         )
         lines.append(f"Alarm: {decision.alarm_name}{when}")
     lines.append(f"Decided at {decision.decided_at.isoformat()} (severity {decision.severity})")
-    chat = {
+    body = [plain_text(line) for line in lines]
+    if links:  # the responder's own URLs: not defanged
+        body += ["", *[f"{name}: {url}" for name, url in links]]
+    return "\n".join(body)
+
+
+def _chat(decision: Decision, change: str | None, links: list[tuple[str, str]]) -> dict[str, Any]:
+    """An AWS Chatbot (Amazon Q Developer in chat applications) custom notification, as its
+    documented schema has it (tests/schemas/chatbot_custom_notification.schema.json).
+
+    Links are bare URLs after their label. Chatbot renders `client-markdown` "in the target
+    chat platform's markdown", and the platforms share no link syntax: Slack reads
+    `<url|label>` (Teams shows it verbatim), Teams reads `[label](url)` (Slack shows it
+    verbatim). Both turn a bare URL into a link, so `label: URL` renders the same everywhere.
+    """
+    summary = _title(decision, chat_text)
+    description = chat_text(decision.reason) or summary
+    if change:
+        description += f"\n*Change:* {chat_text(change)}"
+    context = {"dry_run": "true" if decision.dry_run else "false", "rule": decision.rule}
+    if decision.cost_delta_per_hour is not None:
+        context["cost_delta_per_hour"] = f"{decision.cost_delta_per_hour:+.4f}"
+    return {
         "version": "1.0",
         "source": "custom",
-        "id": decision.event_id or decision.decided_at.isoformat(),
+        "id": message_id(decision),
         "content": {
             "textType": "client-markdown",
-            "title": f"{_emoji(decision)} {title}",
-            "description": decision.reason + (f"\n*Change:* {change}" if change else ""),
-            "nextSteps": [*decision.next_steps, *[f"<{url}|{name}>" for name, url in links]],
+            "title": f"{_emoji(decision)} {summary}",
+            "description": description,
+            "nextSteps": [
+                *(chat_text(step) for step in decision.next_steps),
+                *(f"{name}: {url}" for name, url in links),
+            ],
             "keywords": [decision.runbook, decision.action, decision.severity.value],
         },
         "metadata": {
-            "threadId": f"{decision.runbook}/{decision.table_name or 'all-tables'}",
-            "summary": title,
+            "threadId": one_line(f"{decision.runbook}/{decision.table_name or 'all-tables'}"),
+            "summary": summary,
             "eventType": f"{decision.runbook}.{decision.action}",
-            "relatedResources": [decision.table_name] if decision.table_name else [],
-            "additionalContext": {
-                "cost_delta_per_hour": decision.cost_delta_per_hour,
-                "dry_run": decision.dry_run,
-            },
+            "relatedResources": [one_line(decision.table_name)] if decision.table_name else [],
+            "additionalContext": {k: v for k, v in context.items() if v},
         },
     }
+
+
+def build_notification(decision: Decision, region: str) -> Notification:
+    """Render a decision for email and chat. Pure: no clock, no environment.
+
+    Everything the decision carries from an event or the account (names, reasons, key values,
+    AWS error texts) is escaped for its channel (`autoresponder.domain.escaping`)."""
+    title = _title(decision, one_line)
+    change = _change(decision)
+    links = _links(decision, region)
     attributes = {
-        "table": decision.table_name or "-",
+        "table": one_line(decision.table_name or "") or "-",
         "runbook": decision.runbook,
         "action": decision.action,
         "severity": decision.severity.value,
     }
     return Notification(
-        subject=title[:100], email="\n".join(lines), chat=chat, attributes=attributes
+        subject=sns_subject(title),
+        email=_email(decision, title, change, links),
+        chat=_chat(decision, change, links),
+        attributes=attributes,
     )
 
 

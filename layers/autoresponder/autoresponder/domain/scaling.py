@@ -67,6 +67,9 @@ class ScalingPolicy:
     """A raise sized on the demand CloudWatch measured sets at most this multiple."""
     default_max_read_units: int = 10_000
     default_max_write_units: int = 10_000
+    hard_max_read_units: int = 40_000
+    hard_max_write_units: int = 40_000
+    """The stack's hard maximum: no tag and no default takes a ceiling above it."""
     cooldown: timedelta = timedelta(minutes=5)
 
 
@@ -555,7 +558,11 @@ def _advise_quota(unit: UnitDiagnosis) -> Verdict:
 
 def _ceiling(case: ThrottleCase, dimension: Dimension, policy: ScalingPolicy) -> int:
     return case.table_policy.ceiling(
-        dimension, policy.default_max_read_units, policy.default_max_write_units
+        dimension,
+        policy.default_max_read_units,
+        policy.default_max_write_units,
+        policy.hard_max_read_units,
+        policy.hard_max_write_units,
     )
 
 

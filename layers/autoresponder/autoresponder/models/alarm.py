@@ -19,8 +19,12 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
+from autoresponder.models.names import NAMED_DIMENSIONS, name_problem
+
+DYNAMODB_NAMESPACE = "AWS/DynamoDB"
 _TIMESTAMP: TypeAdapter[AwareDatetime] = TypeAdapter(AwareDatetime)
 
 
@@ -116,6 +120,22 @@ class AlarmConfiguration(_Model):
     @property
     def is_composite(self) -> bool:
         return self.alarm_rule is not None and not self.metrics
+
+    @model_validator(mode="after")
+    def _dynamodb_names(self) -> AlarmConfiguration:
+        """Table and index names follow DynamoDB's own rules, or the event is not a DynamoDB
+        alarm: a `TableName` such as `orders <https://evil.example|Approve>` (with a line
+        break) never reaches a runbook, a log line or a notification."""
+        for metric in self.metrics:
+            stat = metric.metric_stat
+            if stat is None or stat.metric.namespace != DYNAMODB_NAMESPACE:
+                continue
+            for dimension in NAMED_DIMENSIONS:
+                value = stat.metric.dimensions.get(dimension)
+                problem = None if value is None else name_problem(dimension, value)
+                if problem is not None:
+                    raise ValueError(problem)
+        return self
 
 
 class AlarmDetail(_Model):

@@ -123,6 +123,11 @@ class Decision(BaseModel):
             return []
         return ["", "What CloudWatch shows:", *(f"  - {line}" for line in self.findings)]
 
+    def links(self) -> list[tuple[str, str]]:
+        """(label, URL) of console pages the runbook built itself, linked in the notification
+        beside the table's and the alarm's (never inside `next_steps`, which is escaped)."""
+        return []
+
     def subject(self) -> str:
         """What the decision is about, for the notification's title: the table (and index).
         A decision about several tables (a daily report) names them instead."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -190,6 +191,16 @@ class HotKeyDecision(Decision):
             return self.announce_no_hot_keys
         return super().notify
 
+    def as_result(self) -> dict[str, Any]:
+        """The handler's return value (and so the idempotency record that replays it): key
+        values masked whatever `SHOW_KEY_VALUES` says. Whoever may invoke the function reads
+        it; only the decision record, which IAM guards, keeps the values."""
+        result = super().as_result()
+        for key, raw in zip(self.hot_keys, result.get("hot_keys", []), strict=True):
+            raw["key_values"] = [MASK] * len(key.key_values)
+        result["next_steps"] = [mask_labels(step, self.hot_keys) for step in self.next_steps]
+        return result
+
     def detail_lines(self) -> list[str]:
         lines: list[str] = []
         if self.hot_keys:
@@ -220,6 +231,14 @@ class HotKeyDecision(Decision):
                 for rule in self.examined
             ]
         return lines
+
+
+def mask_labels(text: str, hot_keys: list[HotKey]) -> str:
+    """`text` with each hot key's unmasked label (`pk=user#42`) replaced by its masked one."""
+    for key in hot_keys:
+        if any(key.key_values):
+            text = text.replace(key.label(masked=False), key.label(masked=True))
+    return text
 
 
 def describe_load(key: HotKey) -> str:

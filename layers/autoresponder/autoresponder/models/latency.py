@@ -180,8 +180,10 @@ class LatencyDecision(Decision):
     windows: ComparedWindows | None = None
     tables: list[str] = Field(default_factory=list)
     graph_urls: dict[str, str] = Field(default_factory=dict)
-    """CloudWatch console graph of `SuccessfulRequestLatency`, per table (also in `next_steps`,
-    so both the email and the chat message carry the link)."""
+    """CloudWatch console graph of `SuccessfulRequestLatency`, per table."""
+    graph_links: list[str] = Field(default_factory=list)
+    """Tables whose graph the notification links (email and chat): the alarm's table, or the
+    tables of the daily report that regressed or breached a target."""
     report_at: datetime | None = None
     """The scheduled time of a daily report (its record key)."""
 
@@ -195,6 +197,13 @@ class LatencyDecision(Decision):
         if self.trigger == "schedule" and self.report_at is not None:
             return report_key(self.report_at)
         return super().record_key()
+
+    def links(self) -> list[tuple[str, str]]:
+        return [
+            (f"Latency graph of {table}", self.graph_urls[table])
+            for table in self.graph_links
+            if table in self.graph_urls
+        ]
 
     def subject(self) -> str:
         if self.trigger != "schedule":

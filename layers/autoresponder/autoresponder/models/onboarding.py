@@ -10,10 +10,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from autoresponder.models.decision import Decision
-from autoresponder.models.table import MANAGED_TAG
+from autoresponder.models.names import name_problem
+from autoresponder.models.tags import MANAGED_TAG, is_managed
 
 RUNBOOK = "onboard_tables"
 CREATED_BY_TAG = "autoresponder:created-by"
@@ -71,6 +72,16 @@ class TagChangeEvent(_Model):
         if ":table/" not in arn:
             raise ValueError(f"not a DynamoDB table ARN: {arn}")
         return arn.split(":table/", 1)[1].split("/", 1)[0]
+
+    @model_validator(mode="after")
+    def _dynamodb_table_name(self) -> TagChangeEvent:
+        """The table's name follows DynamoDB's own rules, or the event is not about a table."""
+        arn = self.resources[0]
+        if ":table/" in arn:
+            problem = name_problem("resources[0] table", self.table_name)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
 
 OnboardTrigger = Annotated[ScheduledEvent | TagChangeEvent, Field(discriminator="source")]
@@ -188,7 +199,7 @@ class ObservedScalableTarget(_Model):
 
     @property
     def tagged(self) -> bool:
-        return self.tags.get(SCALABLE_TARGET_TAG) == "true"
+        return is_managed(self.tags)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MANAGED_TAG = "autoresponder:managed"
-DRY_RUN_TAG = "autoresponder:dry-run"
-MAX_READ_TAG = "autoresponder:max-read-units"
-MAX_WRITE_TAG = "autoresponder:max-write-units"
+from autoresponder.models.tags import (
+    MAX_READ_TAG,
+    MAX_WRITE_TAG,
+    is_managed,
+    positive_units,
+    wants_dry_run,
+)
 
 
 class _Model(BaseModel):
@@ -100,7 +104,7 @@ class ScalableTarget(_Model):
 
 
 class TablePolicy(_Model):
-    """Per-table policy read from the table's tags."""
+    """Per-table policy read from the table's tags (`autoresponder.models.tags`)."""
 
     managed: bool = False
     dry_run: bool = False
@@ -108,22 +112,26 @@ class TablePolicy(_Model):
     max_write_units: int | None = None
 
     @classmethod
-    def from_tags(cls, tags: dict[str, str]) -> TablePolicy:
-        def flag(key: str) -> bool:
-            return tags.get(key, "").strip().lower() == "true"
-
-        def units(key: str) -> int | None:
-            raw = tags.get(key, "").strip()
-            return int(raw) if raw.isdigit() and int(raw) > 0 else None
-
+    def from_tags(cls, tags: Mapping[str, str]) -> TablePolicy:
         return cls(
-            managed=flag(MANAGED_TAG),
-            dry_run=flag(DRY_RUN_TAG),
-            max_read_units=units(MAX_READ_TAG),
-            max_write_units=units(MAX_WRITE_TAG),
+            managed=is_managed(tags),
+            dry_run=wants_dry_run(tags),
+            max_read_units=positive_units(tags, MAX_READ_TAG),
+            max_write_units=positive_units(tags, MAX_WRITE_TAG),
         )
 
-    def ceiling(self, dimension: Dimension, default_read: int, default_write: int) -> int:
+    def ceiling(
+        self,
+        dimension: Dimension,
+        default_read: int,
+        default_write: int,
+        hard_max_read: int | None = None,
+        hard_max_write: int | None = None,
+    ) -> int:
+        """The most the responder may set: the table's tag, else the default setting, and
+        never above the stack's hard maximum (a tag may only lower it, never raise it)."""
         if dimension is Dimension.READ:
-            return self.max_read_units or default_read
-        return self.max_write_units or default_write
+            wanted, hard = self.max_read_units or default_read, hard_max_read
+        else:
+            wanted, hard = self.max_write_units or default_write, hard_max_write
+        return wanted if hard is None else min(wanted, hard)

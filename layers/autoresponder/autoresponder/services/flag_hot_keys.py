@@ -316,6 +316,16 @@ class FlagHotKeys:
             mask_key_values=not self._config.show_key_values,
             announce_no_hot_keys=trigger.expects_hot_key if trigger else False,
         )
+        if decision.hot_keys:
+            # masked whatever SHOW_KEY_VALUES says: logs are read more widely than the record
+            logger.info(
+                "hot keys flagged",
+                table=decision.table_name,
+                index=decision.index_name,
+                keys=[
+                    f"#{k.rank} {k.level.value} {k.label(masked=True)}" for k in decision.hot_keys
+                ],
+            )
         return self._recorder.finish(decision)
 
 

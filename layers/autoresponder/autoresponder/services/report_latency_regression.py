@@ -248,8 +248,7 @@ class ReportLatencyRegression:
         }
         # The notification links the graph of every table it is about: the alarm's table, or
         # the tables of the daily report that regressed or breached a target.
-        linked = [t for t in tables if len(tables) == 1 or t.regressed or t.breached]
-        graphs = [f"Latency graph of {t.table_name}: {urls[t.table_name]}" for t in linked]
+        linked = [t.table_name for t in tables if len(tables) == 1 or t.regressed or t.breached]
         return {
             "runbook": RUNBOOK,
             "action": plan.action,
@@ -257,12 +256,13 @@ class ReportLatencyRegression:
             "dry_run": self._config.dry_run,
             "rule": plan.rule,
             "severity": plan.severity,
-            "next_steps": [*plan.next_steps, *graphs],
+            "next_steps": list(plan.next_steps),
             "operations": [op for t in tables for op in t.operations],
             "causes": [c for t in tables for c in t.causes],
             "windows": outcome.windows,
             "tables": [t.table_name for t in tables],
             "graph_urls": urls,
+            "graph_links": linked,
             "region": region,
             "inputs": _inputs(outcome, self._config.policy),
             "decided_at": self._clock.now(),

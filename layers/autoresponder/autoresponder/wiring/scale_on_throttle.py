@@ -50,6 +50,8 @@ def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
             max_measured_multiple=settings.max_measured_scale_multiple,
             default_max_read_units=settings.default_max_read_units,
             default_max_write_units=settings.default_max_write_units,
+            hard_max_read_units=settings.hard_max_read_units,
+            hard_max_write_units=settings.hard_max_write_units,
             cooldown=timedelta(minutes=settings.cooldown_minutes),
         ),
         prices=Prices(rcu_hour=settings.price_per_rcu_hour, wcu_hour=settings.price_per_wcu_hour),
