@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,10 +28,25 @@ from local.seed import seed_demo_account
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[DemoReport, str]:
+def demo_and_warnings() -> tuple[DemoReport, str, list[warnings.WarningMessage]]:
     out = io.StringIO()
-    report = run_demo(out)
-    return report, out.getvalue()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every occurrence, not once per location
+        report = run_demo(out)
+    return report, out.getvalue(), caught
+
+
+@pytest.fixture(scope="module")
+def demo(demo_and_warnings) -> tuple[DemoReport, str]:
+    report, printed, _ = demo_and_warnings
+    return report, printed
+
+
+def test_the_demo_prints_no_warning(demo_and_warnings):
+    """`make demo` shows no Python warning: e.g. Powertools' "No application metrics to publish"
+    for the duplicate delivery, or a quiet run (each invocation counts its outcome)."""
+    _, _, caught = demo_and_warnings
+    assert [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught] == []
 
 
 def run_of(report: DemoReport, event: str, *, again: bool = False) -> EventRun:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from autoresponder.domain.notification import build_notification
 from autoresponder.models.decision import Decision
-from autoresponder.observability import logger, metrics
+from autoresponder.observability import count_outcome, logger, metrics
 from autoresponder.services.ports import DecisionStore, Notifier
 
 
@@ -74,9 +74,7 @@ class DecisionRecorder:
     @staticmethod
     def _measure(decision: Decision) -> None:
         """One metric per outcome (named after the action), per runbook; and the delay."""
-        if metrics.dimension_set.get("runbook") != decision.runbook:  # a run has many decisions
-            metrics.add_dimension(name="runbook", value=decision.runbook)
-        metrics.add_metric(name=decision.action, unit=MetricUnit.Count, value=1)
+        count_outcome(decision.runbook, decision.action)
         if decision.state_timestamp is not None:
             elapsed = (decision.decided_at - decision.state_timestamp).total_seconds()
             metrics.add_metric(

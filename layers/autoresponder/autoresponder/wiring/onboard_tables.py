@@ -15,10 +15,12 @@ from autoresponder.domain.alarm_plan import (
     AlarmPolicy,
     parse_watch_list,
 )
+from autoresponder.models.onboarding import RUNBOOK
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
+    counting_every_outcome,
     decision_store,
     forced_dry_run,
     recorder,
@@ -69,7 +71,9 @@ def runner() -> Callable[[object], dict[str, Any]]:
     """The handler's whole job: parse, reconcile, answer (reconcile is idempotent by itself:
     a duplicate delivery finds nothing left to change and announces nothing)."""
 
-    def run(raw: object) -> dict[str, Any]:
+    def run(raw: object, context: Any = None) -> dict[str, Any]:
+        del context
         return service(forced_dry_run()).handle(raw).as_result()
 
-    return run
+    counted = counting_every_outcome(RUNBOOK, run)
+    return lambda raw: counted(raw, None)

@@ -11,10 +11,11 @@ from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
+from autoresponder.services.scale_back import RUNBOOK, ScaleBack, ScaleBackConfig
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
+    counting_every_outcome,
     decision_store,
     forced_dry_run,
     recorder,
@@ -76,4 +77,4 @@ def runner() -> Callable[[object, Any], dict[str, Any]]:
         del context
         return service(forced_dry_run()).handle(raw).as_result()
 
-    return run
+    return counting_every_outcome(RUNBOOK, run)

@@ -1,0 +1,84 @@
+"""What the person on call reads of an invocation: its outcome metric.
+
+- Every invocation publishes its outcome metric (EMF, the handlers' `log_metrics`). Powertools
+  prints `UserWarning: No application metrics to publish` for an invocation that added none (a
+  duplicate delivery, a quiet scheduled run, a raised error): each of them counts its outcome
+  instead, and the test session turns any warning into an error (pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from autoresponder.adapters.clients import client
+from autoresponder.errors import AwsThrottledError
+from functions.onboard_tables.app import lambda_handler as onboard_tables
+from functions.scale_back.app import lambda_handler as scale_back
+from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle
+from tests.builders import STATE_TIME, alarm_event
+from tests.onboarding import scheduled_event as hourly_event
+from tests.scale_back_fakes import scheduled_event
+
+MANAGED = {"autoresponder:managed": "true"}
+
+
+def outcomes(printed: str) -> list[tuple[str, str]]:
+    """(runbook, metric) of every count in the EMF records printed, cold start left out."""
+    found = []
+    for line in printed.splitlines():
+        try:
+            record: Any = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or "_aws" not in record:
+            continue
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for definition in directive["Metrics"]:
+                name = definition["Name"]
+                if definition.get("Unit") == "Count" and name != "ColdStart":
+                    found.append((record.get("runbook", "-"), name))
+    return found
+
+
+def test_a_duplicate_delivery_counts_duplicate_delivery(aws, context, capsys):
+    aws.create_table("orders", 100, 50, tags=MANAGED)
+    event = alarm_event(timestamp=STATE_TIME)
+    assert scale_on_throttle(event, context)["action"] == "scale_up"
+    assert outcomes(capsys.readouterr().out) == [("scale_on_throttle", "scale_up")]
+
+    assert scale_on_throttle(event, context)["action"] == "scale_up"  # the first decision
+    assert outcomes(capsys.readouterr().out) == [("scale_on_throttle", "duplicate_delivery")]
+    assert aws.capacity("orders") == (100, 60)  # raised once
+
+
+def test_a_quiet_scheduled_scale_back_run_counts_its_skip(aws, context, capsys):
+    result = scale_back(scheduled_event(STATE_TIME), context)
+    assert (result["action"], result["rule"]) == ("skip", "nothing_to_do")
+    assert outcomes(capsys.readouterr().out) == [("scale_back", "skip")]
+
+
+def test_an_unchanged_reconcile_counts_its_skip(aws, context, capsys):
+    result = onboard_tables(hourly_event("hourly-1", "2026-11-20T14:00:00Z"), context)
+    assert (result["action"], result["rule"]) == ("skip", "reconcile.unchanged")
+    assert outcomes(capsys.readouterr().out) == [("onboard_tables", "skip")]
+
+
+def test_an_invocation_that_raises_a_transient_error_counts_a_retry(aws, context, capsys):
+    aws.create_table("orders", 100, 50, tags=MANAGED)
+
+    def throttled(**kwargs):
+        return (
+            AWSResponse("https://example.invalid", 400, {}, None),
+            {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}},
+        )
+
+    # the handler's own (cached) client, as the wiring builds it
+    cloudwatch = client("cloudwatch", "us-east-1")
+    cloudwatch.meta.events.register("before-call.cloudwatch.PutMetricAlarm", throttled)
+    with pytest.raises(AwsThrottledError):
+        onboard_tables(hourly_event("hourly-1", "2026-11-20T14:00:00Z"), context)
+    assert outcomes(capsys.readouterr().out) == [("onboard_tables", "retry")]
