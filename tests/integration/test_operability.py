@@ -1,5 +1,6 @@
-"""What the person on call reads of an invocation: its outcome metric.
+"""What the person on call reads of an invocation: its log lines and its outcome metric.
 
+- Every log line carries the EventBridge event's id as `correlation_id`.
 - Every invocation publishes its outcome metric (EMF, the handlers' `log_metrics`). Powertools
   prints `UserWarning: No application metrics to publish` for an invocation that added none (a
   duplicate delivery, a quiet scheduled run, a raised error): each of them counts its outcome
@@ -8,7 +9,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from botocore.awsrequest import AWSResponse
 
 from autoresponder.adapters.clients import client
 from autoresponder.errors import AwsThrottledError
+from autoresponder.observability import logger
 from functions.onboard_tables.app import lambda_handler as onboard_tables
 from functions.scale_back.app import lambda_handler as scale_back
 from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle
@@ -24,6 +29,33 @@ from tests.onboarding import scheduled_event as hourly_event
 from tests.scale_back_fakes import scheduled_event
 
 MANAGED = {"autoresponder:managed": "true"}
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """What the package's Logger writes, kept here (its handler holds the stream it was built
+    with, which pytest's per-test capture does not see)."""
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    written = io.StringIO()
+    previous = handler.setStream(written)
+    try:
+        yield written
+    finally:
+        handler.setStream(previous)
+
+
+def log_lines(printed: str) -> list[dict[str, Any]]:
+    """The Logger's JSON lines (EMF records left out)."""
+    lines = []
+    for line in printed.splitlines():
+        try:
+            record: Any = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "level" in record and "_aws" not in record:
+            lines.append(record)
+    return lines
 
 
 def outcomes(printed: str) -> list[tuple[str, str]]:
@@ -42,6 +74,25 @@ def outcomes(printed: str) -> list[tuple[str, str]]:
                 if definition.get("Unit") == "Count" and name != "ColdStart":
                     found.append((record.get("runbook", "-"), name))
     return found
+
+
+def test_every_log_line_of_an_alarm_invocation_carries_the_event_id(aws, context, logged):
+    aws.create_table("orders", 100, 50, tags=MANAGED)
+    event = alarm_event(timestamp=STATE_TIME)
+    decision = scale_on_throttle(event, context)
+    lines = log_lines(logged.getvalue())
+    assert "decision taken" in [line["message"] for line in lines]
+    assert {line.get("correlation_id") for line in lines} == {event["id"]}
+    [item] = aws.decision_items("orders")  # the same id the decision record keeps
+    assert json.loads(item["decision"]["S"])["event_id"] == event["id"] == decision["event_id"]
+
+
+def test_a_scheduled_run_logs_under_the_schedule_event_id(aws, context, logged):
+    event = scheduled_event(STATE_TIME)
+    scale_back(event, context)
+    lines = log_lines(logged.getvalue())
+    assert lines
+    assert {line.get("correlation_id") for line in lines} == {event["id"]}
 
 
 def test_a_duplicate_delivery_counts_duplicate_delivery(aws, context, capsys):
