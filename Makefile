@@ -1,4 +1,4 @@
-# One gate (STYLE.md habit 10): `make test` is what CI runs.
+# One gate (docs/style.md habit 10): `make test` is what CI runs.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 # This machine's pip config names index folders that may be absent: hide that noise only.

@@ -121,7 +121,7 @@ class DemoAccount:
     alarms: tuple[str, ...]
 
     def function_environment(self) -> dict[str, str]:
-        """The settings every function requires (DESIGN.md contracts)."""
+        """The settings every function requires (docs/architecture.md contracts)."""
         return {
             "DECISION_TABLE_NAME": self.decision_table_name,
             "NOTIFICATION_TOPIC_ARN": self.topic_arn,

@@ -30,7 +30,7 @@ KILL_SWITCH_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
     ":parameter/${AWS::StackName}/autoresponder/dry-run"
 }
-# each function's folder is its runbook's name (DESIGN.md contract)
+# each function's folder is its runbook's name (docs/architecture.md contract)
 RUNBOOKS = sorted(
     resource["Properties"]["CodeUri"].strip("/").split("/")[-1]
     for resource in load_template()["Resources"].values()
