@@ -101,8 +101,16 @@ DEMAND: tuple[tuple[str, str | None, str, float], ...] = (
 
 THROTTLE_ALARMS = (
     # (alarm, table, metric): the children of the composite alarm
-    ("autoresponder-orders-write-throttle", "orders", "WriteProvisionedThroughputThrottleEvents"),
-    ("autoresponder-orders-read-throttle", "orders", "ReadProvisionedThroughputThrottleEvents"),
+    (
+        "autoresponder-orders-write-provisioned-throttle",
+        "orders",
+        "WriteProvisionedThroughputThrottleEvents",
+    ),
+    (
+        "autoresponder-orders-read-provisioned-throttle",
+        "orders",
+        "ReadProvisionedThroughputThrottleEvents",
+    ),
 )
 COMPOSITE_ALARM = "autoresponder-orders-composite"
 
@@ -143,11 +151,16 @@ class _Clients:
         return self._made[service]
 
 
-def seed_demo_account(session_or_clients: Any, now: datetime) -> DemoAccount:
+def seed_demo_account(
+    session_or_clients: Any, now: datetime, *, composite_children: bool = True
+) -> DemoAccount:
     """Create the demo account's resources and the last 15 minutes of metrics before `now`.
 
     `session_or_clients`: a `boto3.session.Session`, or a mapping with clients for
     `dynamodb`, `sns`, `sqs`, `cloudwatch` and `application-autoscaling`.
+    `composite_children`: also create the composite alarm's children, alarms onboard_tables
+    makes (`make invoke` of one event needs them); False where onboard_tables runs first and
+    creates them itself (`make demo`, in the order of real use).
     """
     clients = _Clients(session_or_clients)
     _create_decision_table(clients("dynamodb"))
@@ -157,7 +170,7 @@ def seed_demo_account(session_or_clients: Any, now: datetime) -> DemoAccount:
         _register_autoscaling(clients("application-autoscaling"), table)
     _put_demand(clients("cloudwatch"), now)
     put_latency_metrics(clients("cloudwatch"))
-    alarms = _put_alarms(clients("cloudwatch"))
+    alarms = _put_alarms(clients("cloudwatch"), children=composite_children)
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
     return DemoAccount(
         account_id=account_id,
@@ -295,8 +308,8 @@ def _put_demand(cloudwatch: Any, now: datetime) -> None:
         )
 
 
-def _put_alarms(cloudwatch: Any) -> tuple[str, ...]:
-    for name, table, metric in THROTTLE_ALARMS:
+def _put_alarms(cloudwatch: Any, *, children: bool = True) -> tuple[str, ...]:
+    for name, table, metric in THROTTLE_ALARMS if children else ():
         cloudwatch.put_metric_alarm(
             AlarmName=name,
             AlarmDescription=f"{metric} on table {table}",
@@ -311,7 +324,7 @@ def _put_alarms(cloudwatch: Any) -> tuple[str, ...]:
             TreatMissingData="notBreaching",
         )
     children = " OR ".join(f'ALARM("{name}")' for name, _, _ in THROTTLE_ALARMS)
-    names = tuple(name for name, _, _ in THROTTLE_ALARMS)
+    names = tuple(name for name, _, _ in THROTTLE_ALARMS) if children else ()
     try:
         cloudwatch.put_composite_alarm(
             AlarmName=COMPOSITE_ALARM,

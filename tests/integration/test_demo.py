@@ -136,7 +136,35 @@ def test_every_delivery_is_recorded(demo):
     report, _ = demo
     kinds = report.record_kinds
     recorded = kinds["DECISION"] + kinds["REJECT"] + kinds["ALARM"]
-    assert recorded == len(report.runs) - 1  # the duplicate delivery records nothing new
+    # onboarding ran first: one `onboard` record per managed table, then the story's
+    onboarded = sum(len(run.decision["decisions"]) for run in report.onboarding if run.decision)
+    assert onboarded == 4
+    assert recorded == onboarded + len(report.runs) - 1  # the duplicate records nothing new
+
+
+def test_onboarding_runs_first_and_the_story_alarms_are_the_ones_it_made(demo):
+    """The order of real use: onboard_tables makes the alarms, then they fire. The sample
+    events' alarm names are among those it made (the ones a person makes aside)."""
+    report, text = demo
+    assert text.index("scheduled_onboarding.json") < text.index("write_throttle_table.json")
+    schedule = report.onboarding[0].decision
+    assert schedule is not None
+    made = {name for d in schedule["decisions"] for name in d["created"]}
+    fired = {
+        json.loads(run.path.read_text())["detail"]["alarmName"]
+        for run in report.runs
+        if run.decision and str(run.decision.get("alarm_name")).startswith("autoresponder-")
+    }  # not Auto Scaling's own alarm nor the EC2 one
+    by_hand = {
+        "autoresponder-orders-composite",
+        "autoresponder-orders-putitem-throttled",
+        "autoresponder-inventory-read-throttle-rate",
+        "autoresponder-orders-by-customer-hot-key",
+        "autoresponder-clickstream-write-account-limit-throttle",
+        "autoresponder-legacy-write-provisioned-throttle",  # legacy is not covered
+    }
+    assert "autoresponder-orders-write-provisioned-throttle" in fired
+    assert fired - by_hand <= made
 
 
 def test_output_reads_as_a_report(demo):
@@ -229,7 +257,7 @@ def test_the_demo_account_can_be_seeded_under_mock_aws(monkeypatch):
         )["Tags"]
         assert {"Key": "autoresponder:managed", "Value": "true"} in tags
         assert set(account.tables) <= set(dynamodb.list_tables()["TableNames"])
-        assert "autoresponder-orders-write-throttle" in account.alarms
+        assert "autoresponder-orders-write-provisioned-throttle" in account.alarms
 
 
 def test_sample_events_are_distinct():
