@@ -170,7 +170,7 @@ def seed_demo_account(
         _register_autoscaling(clients("application-autoscaling"), table)
     _put_demand(clients("cloudwatch"), now)
     put_latency_metrics(clients("cloudwatch"))
-    alarms = _put_alarms(clients("cloudwatch"), children=composite_children)
+    alarms = _put_alarms(clients("cloudwatch"), with_children=composite_children)
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
     return DemoAccount(
         account_id=account_id,
@@ -308,8 +308,8 @@ def _put_demand(cloudwatch: Any, now: datetime) -> None:
         )
 
 
-def _put_alarms(cloudwatch: Any, *, children: bool = True) -> tuple[str, ...]:
-    for name, table, metric in THROTTLE_ALARMS if children else ():
+def _put_alarms(cloudwatch: Any, *, with_children: bool = True) -> tuple[str, ...]:
+    for name, table, metric in THROTTLE_ALARMS if with_children else ():
         cloudwatch.put_metric_alarm(
             AlarmName=name,
             AlarmDescription=f"{metric} on table {table}",
@@ -324,7 +324,7 @@ def _put_alarms(cloudwatch: Any, *, children: bool = True) -> tuple[str, ...]:
             TreatMissingData="notBreaching",
         )
     children = " OR ".join(f'ALARM("{name}")' for name, _, _ in THROTTLE_ALARMS)
-    names = tuple(name for name, _, _ in THROTTLE_ALARMS) if children else ()
+    names = tuple(name for name, _, _ in THROTTLE_ALARMS) if with_children else ()
     try:
         cloudwatch.put_composite_alarm(
             AlarmName=COMPOSITE_ALARM,

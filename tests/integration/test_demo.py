@@ -260,6 +260,16 @@ def test_the_demo_account_can_be_seeded_under_mock_aws(monkeypatch):
         assert "autoresponder-orders-write-provisioned-throttle" in account.alarms
 
 
+def test_without_the_composite_children_the_seed_leaves_onboardings_alarms_to_it(monkeypatch):
+    _plain_moto_environment(monkeypatch)
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        account = seed_demo_account(session, datetime.now(UTC), composite_children=False)
+        alarms = session.client("cloudwatch").describe_alarms()["MetricAlarms"]
+        assert alarms == []
+        assert "autoresponder-orders-write-provisioned-throttle" not in account.alarms
+
+
 def test_sample_events_are_distinct():
     """Each demo event has its own id and state timestamp (a duplicate would be idempotent)."""
     names = sorted({step.event for step in STORY})
