@@ -14,7 +14,7 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke build clean bench backtest
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build clean bench backtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -81,6 +81,12 @@ demo: venv ## run every sample event through the functions against an embedded l
 
 invoke: venv ## run one event: make invoke FUNCTION=scale_on_throttle EVENT=events/<file>.json
 	$(PY) -m local.invoke --function $(FUNCTION) --event $(EVENT)
+
+# Local by default (the embedded local AWS after the demo's events); a real account only with
+# HISTORY_ARGS="--real-account" (and DECISION_TABLE_NAME, the stack output DecisionTableName).
+history: venv ## a table's last decisions: make history TABLE=orders [HISTORY_ARGS=--real-account]
+	@test -n "$(TABLE)" || { echo "make history TABLE=<table name> [HISTORY_ARGS=...]" >&2; exit 2; }
+	$(PY) -m local.history --table $(TABLE) $(HISTORY_ARGS)
 
 build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no Docker)
 	$(SAM) build
