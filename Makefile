@@ -14,15 +14,20 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build clean bench backtest
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build clean bench backtest lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt layers/autoresponder/requirements.txt
+# constraints.txt is the lock: every version .venv, the layer (layers/autoresponder/Makefile,
+# through its symlink to this file) and CI install. `make lock` resolves it again.
+LOCK := constraints.txt
+LOCK_INPUTS := requirements-dev.txt requirements-bench.txt
+
+$(VENV)/.installed: $(LOCK_INPUTS) layers/autoresponder/requirements.txt $(LOCK)
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install --quiet -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -93,7 +98,7 @@ build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no 
 
 # Measurements (issue 8; docs/benchmarks.md): reports in bench/out/, not timed tests.
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 bench: venv ## measure cold start, AWS calls per decision and a 500-event burst (bench/out/)
@@ -103,6 +108,14 @@ bench: venv ## measure cold start, AWS calls per decision and a 500-event burst 
 
 backtest: $(VENV)/.bench-installed ## replay demand traces: no automation, native auto scaling, this responder
 	$(PY) -m bench.backtest $(BACKTEST_ARGS)
+
+# Resolve the lock again (after a change of a requirements file, or to take newer versions):
+# one universal resolution for CPython 3.11+ on every platform, markers where versions differ.
+lock: venv ## resolve constraints.txt again from the requirements files (uv pip compile)
+	$(PY) -m pip install --quiet "uv>=0.5" 2>&1 | $(QUIET_PIP)
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --no-annotate \
+		--custom-compile-command "make lock" -o $(LOCK) $(LOCK_INPUTS)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
