@@ -14,7 +14,7 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build clean bench backtest lock
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build deploy clean bench backtest lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -95,6 +95,16 @@ history: venv ## a table's last decisions: make history TABLE=orders [HISTORY_AR
 
 build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no Docker)
 	$(SAM) build
+
+# make deploy [CONFIG_ENV=prod] [GUIDED=1|0]: build and check the layer, then `sam deploy` with
+# the project's SAM CLI. Guided (it asks for the stack parameters, starting from samconfig.toml,
+# and offers to save the answers there) until samconfig.toml holds that environment's saved
+# answers; then straight to the change set (scripts/deploy_flags.py).
+CONFIG_ENV ?= default
+GUIDED ?=
+deploy: build-check ## build, check, deploy: sam deploy --guided the first time (CONFIG_ENV=prod for prod)
+	$(SAM) deploy --config-env $(CONFIG_ENV) \
+		$$(GUIDED=$(GUIDED) $(SAM_VENV)/bin/python scripts/deploy_flags.py --config-env $(CONFIG_ENV))
 
 # Measurements (issue 8; docs/benchmarks.md): reports in bench/out/, not timed tests.
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
