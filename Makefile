@@ -1,4 +1,4 @@
-# One gate (STYLE.md habit 10): `make test` is what CI runs.
+# One gate (docs/style.md habit 10): `make test` is what CI runs.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 # This machine's pip config names index folders that may be absent: hide that noise only.
@@ -14,15 +14,20 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke build clean bench backtest
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build deploy clean bench backtest lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt layers/autoresponder/requirements.txt
+# constraints.txt is the lock: every version .venv, the layer (layers/autoresponder/Makefile,
+# through its symlink to this file) and CI install. `make lock` resolves it again.
+LOCK := constraints.txt
+LOCK_INPUTS := requirements-dev.txt requirements-bench.txt
+
+$(VENV)/.installed: $(LOCK_INPUTS) layers/autoresponder/requirements.txt $(LOCK)
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install --quiet -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -82,12 +87,28 @@ demo: venv ## run every sample event through the functions against an embedded l
 invoke: venv ## run one event: make invoke FUNCTION=scale_on_throttle EVENT=events/<file>.json
 	$(PY) -m local.invoke --function $(FUNCTION) --event $(EVENT)
 
+# Local by default (the embedded local AWS after the demo's events); a real account only with
+# HISTORY_ARGS="--real-account" (and DECISION_TABLE_NAME, the stack output DecisionTableName).
+history: venv ## a table's last decisions: make history TABLE=orders [HISTORY_ARGS=--real-account]
+	@test -n "$(TABLE)" || { echo "make history TABLE=<table name> [HISTORY_ARGS=...]" >&2; exit 2; }
+	$(PY) -m local.history --table $(TABLE) $(HISTORY_ARGS)
+
 build: sam-venv ## sam build (cross-installs the arm64 / CPython 3.13 layer, no Docker)
 	$(SAM) build
 
+# make deploy [CONFIG_ENV=prod] [GUIDED=1|0]: build and check the layer, then `sam deploy` with
+# the project's SAM CLI. Guided (it asks for the stack parameters, starting from samconfig.toml,
+# and offers to save the answers there) until samconfig.toml holds that environment's saved
+# answers; then straight to the change set (scripts/deploy_flags.py).
+CONFIG_ENV ?= default
+GUIDED ?=
+deploy: build-check ## build, check, deploy: sam deploy --guided the first time (CONFIG_ENV=prod for prod)
+	$(SAM) deploy --config-env $(CONFIG_ENV) \
+		$$(GUIDED=$(GUIDED) $(SAM_VENV)/bin/python scripts/deploy_flags.py --config-env $(CONFIG_ENV))
+
 # Measurements (issue 8; docs/benchmarks.md): reports in bench/out/, not timed tests.
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 bench: venv ## measure cold start, AWS calls per decision and a 500-event burst (bench/out/)
@@ -97,6 +118,14 @@ bench: venv ## measure cold start, AWS calls per decision and a 500-event burst 
 
 backtest: $(VENV)/.bench-installed ## replay demand traces: no automation, native auto scaling, this responder
 	$(PY) -m bench.backtest $(BACKTEST_ARGS)
+
+# Resolve the lock again (after a change of a requirements file, or to take newer versions):
+# one universal resolution for CPython 3.11+ on every platform, markers where versions differ.
+lock: venv ## resolve constraints.txt again from the requirements files (uv pip compile)
+	$(PY) -m pip install --quiet "uv>=0.5" 2>&1 | $(QUIET_PIP)
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --no-annotate \
+		--custom-compile-command "make lock" -o $(LOCK) $(LOCK_INPUTS)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,9 @@
 """`python -m local.demo` (`make demo`): every sample event through the function, locally.
 
-Starts the embedded local AWS, seeds the demo account, then runs each file of `events/`
-through `functions.scale_on_throttle.app.lambda_handler` in-process, in the order of the
-story below, plus one duplicate delivery. For each event it prints the alarm, the decision,
+Starts the embedded local AWS, seeds the demo account, then, in the order of real use, lets
+onboard_tables give the tables their alarms and runs each file of `events/` through the
+function EventBridge routes it to (its `lambda_handler`, in-process), in the order of the story
+below, plus one duplicate delivery. For each event it prints the alarm, the decision,
 what changed in the account and the notifications that reached the inbox; at the end, the
 capacity of every table before → after and the decision table's records.
 """
@@ -61,6 +62,15 @@ class Step:
     """Run with the responder's clock this far ahead (local/scale_back_demo.py)."""
 
 
+ONBOARDING = (
+    # the hourly reconcile: every covered table gets the alarms the runbooks listen to
+    Step("scheduled_onboarding.json", ONBOARD),
+    # a tag change on a table the reconcile just covered: nothing left to do
+    Step("tag_change_managed.json", ONBOARD),
+)
+"""Run first, as in real use (deploy, opt tables in, onboard_tables makes their alarms, the
+alarms fire): onboard_tables over the demo account (its runs are in `DemoReport.onboarding`)."""
+
 STORY = (
     # provisioned tables: scale up, and the guardrails around it
     Step("write_throttle_table.json"),
@@ -105,14 +115,6 @@ EPILOGUE = (
     Step("latency_daily_report.json", LATENCY),
 )
 """Run after the story's summary, on the account the story left."""
-
-ONBOARDING = (
-    # the hourly reconcile: every covered table gets the alarms the runbooks listen to
-    Step("scheduled_onboarding.json", ONBOARD),
-    # a tag change on a table the reconcile just covered: nothing left to do
-    Step("tag_change_managed.json", ONBOARD),
-)
-"""Run last: onboard_tables over the demo account (its runs are in `DemoReport.onboarding`)."""
 
 
 def demo_plan(events_dir: Path = EVENTS) -> tuple[list[tuple[Step, Path]], list[Path]]:
@@ -284,7 +286,7 @@ class DemoReport:
     epilogue: list[EventRun] = field(default_factory=list)
     """The EPILOGUE's runs (after `after` and the records were read)."""
     onboarding: list[EventRun] = field(default_factory=list)
-    """The ONBOARDING runs (after the epilogue)."""
+    """The ONBOARDING runs (before the story)."""
 
 
 def run_demo(
@@ -298,7 +300,8 @@ def run_demo(
     plan, unplanned = demo_plan(events_dir)
     functions = sorted({step.function for step, _ in plan})
     with local_aws() as aws:
-        account = seed_demo_account(aws.session())
+        # no alarms of onboard_tables' yet: it runs first and makes them
+        account = seed_demo_account(aws.session(), composite_children=False)
         observer = local_observer(aws, account)
         assert observer.snapshot is not None
         before = observer.snapshot()
@@ -316,9 +319,23 @@ def run_demo(
             render.field("topic", f"{account.topic_arn} → SQS inbox"),
         )
         runs: list[EventRun] = []
+        onboarding: list[EventRun] = []
         with function_environment(
             account.function_environment(), show_logs=show_logs, isolated=True
         ):
+            for step, path in epilogue_plan(events_dir, ONBOARDING):
+                context = LocalLambdaContext(
+                    function_name=step.function,
+                    region=account.region,
+                    account_id=account.account_id,
+                )
+                title = f"first  {path.parent.name}/{path.name} → {step.function}"
+                onboarding.append(
+                    run_event(
+                        step.function, path, observer, out, title=title, context=context,
+                        quiet=not show_logs, capacity_before=before,
+                    )
+                )  # fmt: skip
             for number, (step, path) in enumerate(plan, start=1):
                 title = f"{number}/{len(plan)}  {path.parent.name}/{path.name} → {step.function}"
                 context = LocalLambdaContext(
@@ -340,22 +357,17 @@ def run_demo(
         kinds, actions = decision_table_items(aws.client("dynamodb"), account.decision_table_name)
         later = io.StringIO()  # printed after the story's summary
         epilogue: list[EventRun] = []
-        onboarding: list[EventRun] = []
         with function_environment(
             account.function_environment(), show_logs=show_logs, isolated=True
         ):
-            later_plan = [
-                *((step, path, epilogue) for step, path in epilogue_plan(events_dir)),
-                *((step, path, onboarding) for step, path in epilogue_plan(events_dir, ONBOARDING)),
-            ]
-            for step, path, runs_of_part in later_plan:
+            for step, path in epilogue_plan(events_dir):
                 context = LocalLambdaContext(
                     function_name=step.function,
                     region=account.region,
                     account_id=account.account_id,
                 )
                 title = f"later  {path.parent.name}/{path.name} → {step.function}"
-                runs_of_part.append(
+                epilogue.append(
                     run_event(
                         step.function, path, observer, later, title=title, context=context,
                         quiet=not show_logs, capacity_before=after, clock_ahead=step.clock_ahead,

@@ -34,7 +34,7 @@ TIMEOUT_SECONDS = 60
 
 
 def function_names() -> list[str]:
-    """Every function folder with an `app.py` (the DESIGN.md contract)."""
+    """Every function folder with an `app.py` (the docs/architecture.md contract)."""
     return sorted(p.parent.name for p in FUNCTIONS.glob("*/app.py"))
 
 

@@ -90,8 +90,16 @@ DEMO_TABLES = (
 
 THROTTLE_ALARMS = (
     # (alarm, table, metric): the children of the composite alarm
-    ("autoresponder-orders-write-throttle", "orders", "WriteProvisionedThroughputThrottleEvents"),
-    ("autoresponder-orders-read-throttle", "orders", "ReadProvisionedThroughputThrottleEvents"),
+    (
+        "autoresponder-orders-write-provisioned-throttle",
+        "orders",
+        "WriteProvisionedThroughputThrottleEvents",
+    ),
+    (
+        "autoresponder-orders-read-provisioned-throttle",
+        "orders",
+        "ReadProvisionedThroughputThrottleEvents",
+    ),
 )
 COMPOSITE_ALARM = "autoresponder-orders-composite"
 
@@ -110,7 +118,7 @@ class DemoAccount:
     alarms: tuple[str, ...]
 
     def function_environment(self) -> dict[str, str]:
-        """The settings every function requires (DESIGN.md contracts)."""
+        """The settings every function requires (docs/architecture.md contracts)."""
         return {
             "DECISION_TABLE_NAME": self.decision_table_name,
             "NOTIFICATION_TOPIC_ARN": self.topic_arn,
@@ -132,12 +140,15 @@ class _Clients:
         return self._made[service]
 
 
-def seed_demo_account(session_or_clients: Any) -> DemoAccount:
+def seed_demo_account(session_or_clients: Any, *, composite_children: bool = True) -> DemoAccount:
     """Create the demo account's resources (the metrics of a sample event are published just
     before it runs: `local.event_metrics.publish_for`).
 
     `session_or_clients`: a `boto3.session.Session`, or a mapping with clients for
     `dynamodb`, `sns`, `sqs`, `cloudwatch` and `application-autoscaling`.
+    `composite_children`: also create the composite alarm's children, alarms onboard_tables
+    makes (`make invoke` of one event needs them); False where onboard_tables runs first and
+    creates them itself (`make demo`, in the order of real use).
     """
     clients = _Clients(session_or_clients)
     _create_decision_table(clients("dynamodb"))
@@ -146,7 +157,7 @@ def seed_demo_account(session_or_clients: Any) -> DemoAccount:
         _create_table(clients("dynamodb"), table)
         _register_autoscaling(clients("application-autoscaling"), table)
     put_latency_metrics(clients("cloudwatch"))
-    alarms = _put_alarms(clients("cloudwatch"))
+    alarms = _put_alarms(clients("cloudwatch"), with_children=composite_children)
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
     return DemoAccount(
         account_id=account_id,
@@ -261,8 +272,8 @@ def _register_autoscaling(autoscaling: Any, table: DemoTable) -> None:
         )
 
 
-def _put_alarms(cloudwatch: Any) -> tuple[str, ...]:
-    for name, table, metric in THROTTLE_ALARMS:
+def _put_alarms(cloudwatch: Any, *, with_children: bool = True) -> tuple[str, ...]:
+    for name, table, metric in THROTTLE_ALARMS if with_children else ():
         cloudwatch.put_metric_alarm(
             AlarmName=name,
             AlarmDescription=f"{metric} on table {table}",
@@ -277,7 +288,7 @@ def _put_alarms(cloudwatch: Any) -> tuple[str, ...]:
             TreatMissingData="notBreaching",
         )
     children = " OR ".join(f'ALARM("{name}")' for name, _, _ in THROTTLE_ALARMS)
-    names = tuple(name for name, _, _ in THROTTLE_ALARMS)
+    names = tuple(name for name, _, _ in THROTTLE_ALARMS) if with_children else ()
     try:
         cloudwatch.put_composite_alarm(
             AlarmName=COMPOSITE_ALARM,

@@ -13,6 +13,13 @@
    `autoresponder`, the Powertools utilities the package uses, and every built function's
    `app.py`; each module must come from the layer (or boto3 from the runtime's copy).
 4. Size: the layer zipped (as `sam deploy` uploads it) and unzipped, against Lambda's limits.
+5. Versions: every distribution in the layer has the version the lock (`constraints.txt`) pins
+   and, when this interpreter's environment has it (the project's .venv, where the tests run),
+   that environment's version: what is tested is what ships.
+
+The functions' code is found through the built template's `CodeUri`: a function folder under
+the build directory, or the source folder of a function `sam build` leaves as it is
+(samconfig.toml's `exclude`).
 
 Limitation: an aarch64 extension cannot be loaded on another machine. On a non-aarch64 host,
 step 3 loads the host build of *the same version* of each compiled distribution (pydantic_core,
@@ -38,7 +45,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.markers import Marker  # pytest's dependency: in the project's .venv
+
 ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "constraints.txt"
 LAYER_ID = "AutoresponderLayer"
 PACKAGE = "autoresponder"
 SOURCE_PACKAGE = ROOT / "layers" / "autoresponder" / PACKAGE
@@ -281,11 +291,7 @@ def check_imports(
         overlay = host_builds(dists, scratch)
         runtime = runtime_boto3(scratch)
         paths = [str(p) for p in (overlay, site, runtime) if p is not None]
-        apps = {
-            folder.name: str(folder / "app.py")
-            for folder in sorted(build.iterdir())
-            if (folder / "app.py").is_file()
-        }
+        apps = {folder.name: str(folder / "app.py") for folder in function_code(build)}
         if not apps:
             problems.append(f"no built function (app.py) under {build}")
         env = {
@@ -327,6 +333,79 @@ def check_imports(
     return problems, summary
 
 
+def function_code(build: Path) -> list[Path]:
+    """Each function's code folder with an `app.py`, from the built template's `CodeUri`s
+    (relative to the build directory; built or, when excluded from the build, the source)."""
+    template = build / "template.yaml"
+    if not template.is_file():
+        return [f for f in sorted(build.iterdir()) if (f / "app.py").is_file()]
+    uris = re.findall(r"^\s+CodeUri:\s*['\"]?([^'\"\s]+)['\"]?\s*$", template.read_text(), re.M)
+    folders = {(build / uri).resolve() for uri in uris}
+    return sorted(f for f in folders if (f / "app.py").is_file())
+
+
+# ------------------------------------------------------------------------------------------
+# versions
+# ------------------------------------------------------------------------------------------
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions(lock: Path, environment: dict[str, str] | None = None) -> dict[str, str]:
+    """Name → version of every `name==version` line of the lock whose marker holds for
+    `environment` (the runtime's: CPython 3.13 on Linux arm64)."""
+    pins: dict[str, str] = {}
+    for raw in lock.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-") or "==" not in line:
+            continue
+        requirement, _, marker = line.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate(environment or RUNTIME_MARKERS):
+            continue
+        name, _, version = requirement.partition("==")
+        pins[_normalized(name.split("[", 1)[0].strip())] = version.strip()
+    return pins
+
+
+RUNTIME_MARKERS = {
+    "python_version": "3.13",
+    "python_full_version": "3.13.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+    "os_name": "posix",
+}
+
+
+def check_versions(
+    dists: list[Distribution], locked: dict[str, str], tested: dict[str, str]
+) -> list[str]:
+    """Each distribution of the layer at the lock's version and at the tested one."""
+    problems = []
+    for dist in dists:
+        name = _normalized(dist.name)
+        if name not in locked:
+            problems.append(f"{dist.name} {dist.version} is in the layer but not in the lock")
+        elif locked[name] != dist.version:
+            problems.append(f"{dist.name}: the layer has {dist.version}, the lock {locked[name]}")
+        if name in tested and tested[name] != dist.version:
+            problems.append(
+                f"{dist.name}: the layer has {dist.version}, the tests ran {tested[name]}"
+            )
+    return problems
+
+
+def tested_versions() -> dict[str, str]:
+    """This interpreter's environment (the project's .venv): name → version."""
+    return {
+        _normalized(d.metadata["Name"]): d.version
+        for d in importlib.metadata.distributions()
+        if d.metadata["Name"]
+    }
+
+
 # ------------------------------------------------------------------------------------------
 # size
 # ------------------------------------------------------------------------------------------
@@ -357,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     dists = distributions(site)
     try:
         problems = check_contents(site, dists) + check_platform(dists)
+        problems += check_versions(dists, locked_versions(LOCK), tested_versions())
         import_problems, summary = check_imports(site, dists, args.build, args.python)
     except LayerError as exc:
         print(f"check_layer: {exc}", file=sys.stderr)
@@ -369,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     for dist in dists:
         kind = "compiled" if dist.extensions else "pure"
         print(f"  {dist.name} {dist.version} ({kind}; {dist.tags[0] if dist.tags else '?'})")
+    print(f"versions: each as {LOCK.name} pins it and as the tests ran it ({sys.prefix})")
     print(f"layer size: {zipped} bytes zipped ({zipped / 2**20:.1f} MiB), "
           f"{unzipped} bytes unzipped ({unzipped / 2**20:.1f} MiB)")  # fmt: skip
     for problem in problems:

@@ -24,6 +24,7 @@ from moto import mock_aws
 
 from autoresponder import wiring
 from autoresponder.adapters import clients
+from autoresponder.observability import metrics
 from autoresponder.settings import get_settings
 from tests.builders import NOW, put_published
 from tests.chatbot import assert_custom_notification, assert_sns_subject
@@ -77,6 +78,18 @@ def reset_caches() -> None:
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_metrics() -> Iterator[None]:
+    """No metric, dimension or metadata left over from another test.
+
+    In Lambda the handlers' `log_metrics` flushes (and so clears) the metrics once per
+    invocation; a test that calls a service or the recorder directly flushes nothing.
+    """
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""In-memory fakes of the service ports (STYLE.md habit 5)."""
+"""In-memory fakes of the service ports (docs/style.md habit 5)."""
 
 from __future__ import annotations
 

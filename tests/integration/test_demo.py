@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+import warnings
 from pathlib import Path
 
 import boto3
@@ -27,10 +28,25 @@ from tests.chatbot import assert_custom_notification, assert_sns_subject
 
 
 @pytest.fixture(scope="module")
-def demo() -> tuple[DemoReport, str]:
+def demo_and_warnings() -> tuple[DemoReport, str, list[warnings.WarningMessage]]:
     out = io.StringIO()
-    report = run_demo(out)
-    return report, out.getvalue()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every occurrence, not once per location
+        report = run_demo(out)
+    return report, out.getvalue(), caught
+
+
+@pytest.fixture(scope="module")
+def demo(demo_and_warnings) -> tuple[DemoReport, str]:
+    report, printed, _ = demo_and_warnings
+    return report, printed
+
+
+def test_the_demo_prints_no_warning(demo_and_warnings):
+    """`make demo` shows no Python warning: e.g. Powertools' "No application metrics to publish"
+    for the duplicate delivery, or a quiet run (each invocation counts its outcome)."""
+    _, _, caught = demo_and_warnings
+    assert [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught] == []
 
 
 def run_of(report: DemoReport, event: str, *, again: bool = False) -> EventRun:
@@ -134,7 +150,35 @@ def test_every_delivery_is_recorded(demo):
     report, _ = demo
     kinds = report.record_kinds
     recorded = kinds["DECISION"] + kinds["REJECT"] + kinds["ALARM"]
-    assert recorded == len(report.runs) - 1  # the duplicate delivery records nothing new
+    # onboarding ran first: one `onboard` record per managed table, then the story's
+    onboarded = sum(len(run.decision["decisions"]) for run in report.onboarding if run.decision)
+    assert onboarded == 6  # every managed table of the demo account
+    assert recorded == onboarded + len(report.runs) - 1  # the duplicate records nothing new
+
+
+def test_onboarding_runs_first_and_the_story_alarms_are_the_ones_it_made(demo):
+    """The order of real use: onboard_tables makes the alarms, then they fire. The sample
+    events' alarm names are among those it made (the ones a person makes aside)."""
+    report, text = demo
+    assert text.index("scheduled_onboarding.json") < text.index("write_throttle_table.json")
+    schedule = report.onboarding[0].decision
+    assert schedule is not None
+    made = {name for d in schedule["decisions"] for name in d["created"]}
+    fired = {
+        json.loads(run.path.read_text())["detail"]["alarmName"]
+        for run in report.runs
+        if run.decision and str(run.decision.get("alarm_name")).startswith("autoresponder-")
+    }  # not Auto Scaling's own alarm nor the EC2 one
+    by_hand = {
+        "autoresponder-orders-composite",
+        "autoresponder-orders-putitem-throttled",
+        "autoresponder-inventory-read-throttle-rate",
+        "autoresponder-orders-by-customer-hot-key",
+        "autoresponder-clickstream-write-account-limit-throttle",
+        "autoresponder-legacy-write-provisioned-throttle",  # legacy is not covered
+    }
+    assert "autoresponder-orders-write-provisioned-throttle" in fired
+    assert fired - by_hand <= made
 
 
 def test_output_reads_as_a_report(demo):
@@ -227,7 +271,17 @@ def test_the_demo_account_can_be_seeded_under_mock_aws(monkeypatch):
         )["Tags"]
         assert {"Key": "autoresponder:managed", "Value": "true"} in tags
         assert set(account.tables) <= set(dynamodb.list_tables()["TableNames"])
-        assert "autoresponder-orders-write-throttle" in account.alarms
+        assert "autoresponder-orders-write-provisioned-throttle" in account.alarms
+
+
+def test_without_the_composite_children_the_seed_leaves_onboardings_alarms_to_it(monkeypatch):
+    _plain_moto_environment(monkeypatch)
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        account = seed_demo_account(session, composite_children=False)
+        alarms = session.client("cloudwatch").describe_alarms()["MetricAlarms"]
+        assert alarms == []
+        assert "autoresponder-orders-write-provisioned-throttle" not in account.alarms
 
 
 def test_sample_events_are_distinct():

@@ -17,9 +17,9 @@ def test_the_demo_onboards_every_managed_table_once(tmp_path):
     report = run_demo(out, events_dir=tmp_path)
     schedule, tag_change = report.onboarding
     assert schedule.decision is not None and tag_change.decision is not None
-    assert schedule.decision["counts"] == {"onboard": 4}
+    assert schedule.decision["counts"] == {"onboard": 6}
     created = {d["table_name"]: d["created"] for d in schedule.decision["decisions"]}
-    assert set(created) == {"orders", "profiles", "clickstream", "inventory"}  # not legacy
+    assert set(created) == {"orders", "profiles", "clickstream", "inventory", "carts", "catalog"}
     assert "autoresponder-orders-by-customer-write-provisioned-throttle" in created["orders"]
     assert "autoresponder-clickstream-read-max-on-demand-throttle" in created["clickstream"]
     assert sorted(m.attributes["table"] for m in schedule.notifications) == sorted(created)

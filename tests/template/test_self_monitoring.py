@@ -30,7 +30,7 @@ KILL_SWITCH_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
     ":parameter/${AWS::StackName}/autoresponder/dry-run"
 }
-# each function's folder is its runbook's name (DESIGN.md contract)
+# each function's folder is its runbook's name (docs/architecture.md contract)
 RUNBOOKS = sorted(
     resource["Properties"]["CodeUri"].strip("/").split("/")[-1]
     for resource in load_template()["Resources"].values()
@@ -141,6 +141,34 @@ def _expanded(rows: list[list[Any]]) -> list[list[Any]]:
         previous = expanded[-1] if expanded else []
         expanded.append([previous[i] if value == "." else value for i, value in enumerate(row)])
     return expanded
+
+
+def test_dashboard_lists_the_last_decisions_from_every_functions_log_group(
+    dashboard: str, sam_template: dict[str, Any]
+) -> None:
+    """A Logs Insights table of the recorder's `decision taken` lines, newest first."""
+    (widget,) = [w for w in _dashboard_json(dashboard)["widgets"] if w["type"] == "log"]
+    query = widget["properties"]["query"]
+    groups = {
+        logical_id: resource["Properties"]["LogGroupName"]
+        for logical_id, resource in sam_template["Resources"].items()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+    }
+    for function_id in FUNCTIONS:
+        (group,) = [
+            g
+            for g, name in groups.items()
+            if name == {"Fn::Sub": f"/aws/lambda/${{{function_id}}}"}
+        ]
+        assert f"SOURCE '${{{group}}}'" in dashboard, function_id
+    assert "filter message = 'decision taken'" in query
+    fields = re.search(r"\| fields ([^|]+)", query)
+    assert fields is not None
+    assert {"@timestamp", "runbook", "action", "table", "reason", "correlation_id"} <= {
+        f.strip() for f in fields.group(1).split(",")
+    }
+    assert "sort @timestamp desc" in query
+    assert widget["properties"]["view"] == "table"
 
 
 def test_dashboard_shows_the_failure_queues(dashboard: str) -> None:

@@ -342,7 +342,7 @@ def test_parameters(sam_template: dict[str, Any]) -> None:
     parameters = sam_template["Parameters"]
     assert parameters["Stage"]["AllowedValues"] == ["dev", "staging", "prod"]
     assert parameters["DryRun"]["AllowedValues"] == ["true", "false"]
-    assert parameters["DryRun"]["Default"] == "false"
+    assert parameters["DryRun"]["Default"] == "true"  # a first deploy changes nothing
     assert parameters["AlarmNamePrefix"]["Default"] == "autoresponder-"
     pattern = re.compile(parameters["AlarmNamePrefix"]["AllowedPattern"])
     assert pattern.match("autoresponder-")

@@ -101,3 +101,66 @@ def test_sizes_counts_every_file(tmp_path: Path) -> None:
     zipped, unzipped = check_layer.sizes(tmp_path)
     assert unzipped == 10_000
     assert 0 < zipped < unzipped  # deflated
+
+
+def test_the_lock_is_read_as_the_runtime_sees_it(tmp_path: Path) -> None:
+    lock = tmp_path / "constraints.txt"
+    lock.write_text(
+        "# made by make lock\n"
+        "pydantic==2.13.5\n"
+        "Pydantic_Core==2.46.5\n"
+        "numpy==2.4.6 ; python_full_version < '3.12'\n"
+        "numpy==2.5.5 ; python_full_version >= '3.12'\n"
+        "colorama==0.4.6 ; sys_platform == 'win32'\n"
+    )
+    assert check_layer.locked_versions(lock) == {
+        "pydantic": "2.13.5",
+        "pydantic-core": "2.46.5",
+        "numpy": "2.5.5",  # CPython 3.13 on Linux: not the 3.11 pin, no colorama
+    }
+
+
+@pytest.mark.parametrize(
+    ("layer", "locked", "tested", "problem"),
+    [
+        pytest.param("2.13.5", "2.13.5", "2.13.5", None, id="as-locked-and-tested"),
+        pytest.param("2.14.4", "2.13.5", "2.13.5", "the lock 2.13.5", id="not-the-lock"),
+        pytest.param("2.13.5", "2.13.5", "2.14.4", "the tests ran 2.14.4", id="not-tested"),
+        pytest.param("2.13.5", None, None, "not in the lock", id="unlocked"),
+    ],
+)
+def test_the_layer_ships_the_locked_and_tested_versions(
+    layer: str, locked: str | None, tested: str | None, problem: str | None
+) -> None:
+    dist = check_layer.Distribution("pydantic", layer, ["py3-none-any"], {"pydantic"})
+    problems = check_layer.check_versions(
+        [dist],
+        {"pydantic": locked} if locked else {},
+        {"pydantic": tested} if tested else {},
+    )
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+
+
+def test_function_code_follows_the_built_templates_code_uri(tmp_path: Path) -> None:
+    """Built functions are under the build folder; excluded ones (samconfig.toml) are read
+    where the built template points: their source folders."""
+    source = tmp_path / "functions" / "scale_back"
+    source.mkdir(parents=True)
+    (source / "app.py").write_text("def lambda_handler(event, context): ...\n")
+    build = tmp_path / ".aws-sam" / "build"
+    built = build / "FlagHotKeysFunction"
+    built.mkdir(parents=True)
+    (built / "app.py").write_text("def lambda_handler(event, context): ...\n")
+    (build / "template.yaml").write_text(
+        "Resources:\n"
+        "  ScaleBackFunction:\n"
+        "    Properties:\n"
+        "      CodeUri: ../../functions/scale_back\n"
+        "  FlagHotKeysFunction:\n"
+        "    Properties:\n"
+        "      CodeUri: FlagHotKeysFunction\n"
+    )
+    assert check_layer.function_code(build) == sorted([source.resolve(), built.resolve()])

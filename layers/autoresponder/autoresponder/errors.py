@@ -1,4 +1,4 @@
-"""Typed errors (STYLE.md habit 7).
+"""Typed errors (docs/style.md habit 7).
 
 `RetryableError`s propagate out of the handler so Lambda retries and, after the last attempt,
 the OnFailure destination keeps the event. `PermanentError`s become a recorded `fail` decision.

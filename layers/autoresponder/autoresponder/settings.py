@@ -1,4 +1,4 @@
-"""Settings: one validated model read from the environment once (STYLE.md habit 6).
+"""Settings: one validated model read from the environment once (docs/style.md habit 6).
 
 Every setting has a documented default except the two the contract requires.
 """

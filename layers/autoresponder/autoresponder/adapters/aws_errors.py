@@ -1,4 +1,4 @@
-"""Translate botocore errors into the project's own (STYLE.md habit 4)."""
+"""Translate botocore errors into the project's own (docs/style.md habit 4)."""
 
 from __future__ import annotations
 

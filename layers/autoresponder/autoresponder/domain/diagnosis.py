@@ -178,7 +178,7 @@ class UnitDiagnosis:
         return f"{dimension} of the table"
 
     def as_record(self) -> dict[str, Any]:
-        """The decision record's `diagnosis` entry (DESIGN.md): cause, throttled events,
+        """The decision record's `diagnosis` entry (docs/architecture.md): cause, throttled events,
         consumed, estimated demand."""
         cause = self.main_cause
         return {

@@ -51,6 +51,7 @@ ALREADY_APPLIED = "already_applied"
 
 Limits = Capacity | AutoScalingLimits | OnDemandLimits
 _RAISES = frozenset({Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX})
+_UNEXPLAINED = frozenset({ThrottleCause.GENERIC})
 UnitKey = tuple[str | None, Dimension]
 """(index name or None for the table, dimension)."""
 
@@ -362,7 +363,8 @@ def _verdict(case: ThrottleCase, unit: UnitDiagnosis, policy: ScalingPolicy) -> 
         )
     if short:
         return _raise_verdict(case, unit, current, short=True, policy=policy)
-    if unit.back_pressure_from and unit.index_name is None:
+    if unit.back_pressure_from and unit.index_name is None and set(unit.causes) <= _UNEXPLAINED:
+        # the table's own per-cause metrics say nothing: its throttled writes are the GSI's
         return Verdict(
             None,
             unit.dimension,

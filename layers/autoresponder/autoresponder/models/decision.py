@@ -19,7 +19,7 @@ class Severity(StrEnum):
 
 
 class Action(StrEnum):
-    """Actions of every runbook (DESIGN.md contract)."""
+    """Actions of every runbook (docs/architecture.md contract)."""
 
     SCALE_UP = "scale_up"
     RAISE_AUTOSCALING_MIN = "raise_autoscaling_min"

@@ -24,7 +24,7 @@ class _Model(BaseModel):
 
 
 class HotKeyAction(StrEnum):
-    """Actions of the flag_hot_keys runbook (DESIGN.md: any runbook may also `reject`)."""
+    """Actions of the flag_hot_keys runbook (docs/architecture.md: any runbook may `reject`)."""
 
     FLAG_HOT_KEYS = "flag_hot_keys"
     NO_HOT_KEYS = "no_hot_keys"

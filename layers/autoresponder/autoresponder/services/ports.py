@@ -1,4 +1,5 @@
-"""The ports services depend on (STYLE.md habit 5): adapters implement them, tests fake them."""
+"""The ports services depend on (docs/style.md habit 5): adapters implement them, tests fake
+them."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from autoresponder.domain.notification import Notification, build_notification
 from autoresponder.errors import AutoresponderError, PermanentError
 from autoresponder.models.decision import Decision
-from autoresponder.observability import NAMESPACE, SERVICE, logger, metrics
+from autoresponder.observability import NAMESPACE, SERVICE, count_outcome, logger, metrics
 from autoresponder.services.ports import DecisionStore, Notifier
 
 NOTIFICATION_FAILED_METRIC = "NotificationFailed"
@@ -121,9 +121,7 @@ class DecisionRecorder:
     @staticmethod
     def _measure(decision: Decision) -> None:
         """One metric per outcome (named after the action), per runbook; and the delay."""
-        if metrics.dimension_set.get("runbook") != decision.runbook:  # a run has many decisions
-            metrics.add_dimension(name="runbook", value=decision.runbook)
-        metrics.add_metric(name=decision.action, unit=MetricUnit.Count, value=1)
+        count_outcome(decision.runbook, decision.action)
         if decision.state_timestamp is not None:
             elapsed = (decision.decided_at - decision.state_timestamp).total_seconds()
             metrics.add_metric(

@@ -97,7 +97,7 @@ def skip_foreign(
     runbook: str, raw: object, own: Origin, recorder: DecisionRecorder, clock: Clock
 ) -> Decision | None:
     """A recorded `skip` for an event from another account or region, before any AWS call on a
-    table (DESIGN.md contract); None when the event is the function's own."""
+    table (docs/architecture.md contract); None when the event is the function's own."""
     reason = foreign_reason(raw, own)
     if reason is None:
         return None

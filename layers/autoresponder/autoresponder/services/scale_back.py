@@ -147,8 +147,8 @@ class RunResult:
         return counts
 
     def as_result(self) -> dict[str, Any]:
-        """The headline decision (DESIGN.md's handler contract), with every decision of the
-        run under `decisions` and the number per action under `counts`."""
+        """The headline decision (docs/architecture.md: the handler contract), with every
+        decision of the run under `decisions` and the number per action under `counts`."""
         return {
             **self.headline.as_result(),
             "decisions": [d.as_result() for d in self.decisions],

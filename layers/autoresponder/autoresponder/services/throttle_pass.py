@@ -1,7 +1,7 @@
 """One pass of the throttle runbook over one table: observe, settle, diagnose, plan, act.
 
 The same pass serves an alarm (scale_on_throttle), a re-check and scale_back's follow-up of an
-alarm still in ALARM (STYLE.md habit 10: a retry or a follow-up goes through the same pass):
+alarm still in ALARM (docs/style.md, habit 10: a retry or a follow-up goes through the same pass):
 
 1. observe the table: DescribeTable, its scalable targets (one DescribeScalableTargets), its
    capacity records (one Query);

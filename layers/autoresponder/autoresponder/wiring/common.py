@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
+    IdempotentHookFunction,
     idempotent_function,
 )
 from pydantic import ValidationError
@@ -20,7 +21,14 @@ from autoresponder.adapters.clock import SystemClock
 from autoresponder.adapters.decision_store import DynamoDBDecisionStore
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
+from autoresponder.errors import RetryableError
 from autoresponder.models.decision import Decision
+from autoresponder.observability import (
+    DUPLICATE_DELIVERY,
+    count_outcome,
+    logger,
+    outcome_counted,
+)
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import ALARM_STATE_CHANGE, Origin, reject, skip_foreign
@@ -28,6 +36,11 @@ from autoresponder.settings import get_settings
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+RETRY = "retry"
+"""The outcome of an invocation that raised a transient error and recorded nothing."""
+ERROR = "error"
+"""The outcome of an invocation that raised anything else and recorded nothing."""
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +121,10 @@ def idempotent(
         expiry_attr="expires_at",
         boto3_client=client("dynamodb", settings.aws_region),
     )
-    config = IdempotencyConfig(expires_after_seconds=settings.idempotency_ttl_minutes * 60)
+    config = IdempotencyConfig(
+        expires_after_seconds=settings.idempotency_ttl_minutes * 60,
+        response_hook=_duplicate_delivery(runbook),
+    )
 
     def run(*, key: dict[str, str], event: Keyed) -> dict[str, Any]:
         del key  # only the idempotency key: Powertools hashes it
@@ -130,9 +146,65 @@ def idempotent(
 
 def skip_foreign_event(runbook: str, raw: object, context: Any) -> Decision | None:
     """Every runbook's first step: an event from another account or region is a recorded
-    `skip`, before any AWS call on a table (DESIGN.md contract)."""
+    `skip`, before any AWS call on a table (docs/architecture.md contract)."""
     own = Origin.of(context, get_settings().aws_region)
     return skip_foreign(runbook, raw, own, recorder(), clock())
+
+
+def _duplicate_delivery(runbook: str) -> IdempotentHookFunction:
+    """Powertools' hook for a delivery answered from the idempotency record: logged and counted
+    (`duplicate_delivery`); the first delivery's decision is returned as it was."""
+
+    def answered_again(response: Any, idempotent_data: object) -> Any:
+        del idempotent_data  # the record itself: the response is all that is needed
+        logger.info(
+            "duplicate delivery: the first delivery's decision is returned",
+            runbook=runbook,
+            action=response.get("action") if isinstance(response, dict) else None,
+        )
+        count_outcome(runbook, DUPLICATE_DELIVERY)
+        return response
+
+    return answered_again
+
+
+def counting_every_outcome(
+    runbook: str, run: Callable[[object, Any], dict[str, Any]]
+) -> Callable[[object, Any], dict[str, Any]]:
+    """`run`, with an outcome metric for every invocation, so that none flushes empty metrics.
+
+    A decision recorded in this invocation is counted by the recorder. An invocation that
+    recorded none counts its answer: `duplicate_delivery` when it returned what an earlier
+    delivery decided (resumed, not decided again: decided before this invocation began, or a run
+    whose every decision was); else its action, e.g. the `skip` of a scheduled run with nothing
+    to do, which is logged and not recorded. One that raised counts `retry` (a transient
+    error: Lambda delivers the event again) or `error`.
+    """
+
+    def counted(raw: object, context: Any = None) -> dict[str, Any]:
+        started = clock().now()
+        try:
+            result = run(raw, context)
+        except Exception as exc:
+            if not outcome_counted():
+                count_outcome(runbook, RETRY if isinstance(exc, RetryableError) else ERROR)
+            raise
+        if not outcome_counted():
+            resumed = bool(result.get("decisions")) or _decided_before(result, started)
+            count_outcome(runbook, DUPLICATE_DELIVERY if resumed else str(result.get("action")))
+        return result
+
+    return counted
+
+
+def _decided_before(result: dict[str, Any], moment: datetime) -> bool:
+    decided_at = result.get("decided_at")
+    if not isinstance(decided_at, str):
+        return False
+    try:
+        return datetime.fromisoformat(decided_at) < moment
+    except (TypeError, ValueError):  # not a time, or one without a time zone
+        return False
 
 
 def respond_once_per_delivery(
@@ -156,4 +228,4 @@ def respond_once_per_delivery(
             return reject(runbook, raw, exc, recorder(), clock(), expected=expected).as_result()
         return respond_once(event, context)
 
-    return run
+    return counting_every_outcome(runbook, run)

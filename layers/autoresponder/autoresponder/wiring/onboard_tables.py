@@ -20,6 +20,7 @@ from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
+    counting_every_outcome,
     decision_store,
     forced_dry_run,
     recorder,
@@ -77,4 +78,4 @@ def runner() -> Callable[[object, Any], dict[str, Any]]:
             return foreign.as_result()
         return service(forced_dry_run()).handle(raw).as_result()
 
-    return run
+    return counting_every_outcome(RUNBOOK, run)

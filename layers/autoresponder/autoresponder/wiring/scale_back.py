@@ -14,6 +14,7 @@ from autoresponder.services.scale_back import RUNBOOK, ScaleBack, ScaleBackConfi
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
+    counting_every_outcome,
     decision_store,
     forced_dry_run,
     recorder,
@@ -70,4 +71,4 @@ def runner() -> Callable[[object, Any], dict[str, Any]]:
             return foreign.as_result()
         return service(forced_dry_run()).handle(raw).as_result()
 
-    return run
+    return counting_every_outcome(RUNBOOK, run)
