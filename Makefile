@@ -60,7 +60,7 @@ unit: venv
 	$(PY) -m pytest -q
 
 cfn-lint: venv
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml examples/monitoring-account/template.yaml
 
 sam-validate: sam-venv
 	$(SAM) validate --lint --region us-east-1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,6 +190,16 @@ class HotKeyDecision(Decision):
         if self.action == HotKeyAction.NO_HOT_KEYS:
             return self.announce_no_hot_keys
         return super().notify
+
+    def as_event_detail(self) -> dict[str, Any]:
+        """The decision dict with the key values masked unless `SHOW_KEY_VALUES`: an event on
+        the bus can be forwarded to other accounts and archived there, as a notification can
+        be read by anyone subscribed. The decision record keeps them."""
+        detail = super().as_event_detail()
+        if self.mask_key_values:
+            for key in detail.get("hot_keys", []):
+                key["key_values"] = [MASK] * len(key["key_values"])
+        return detail
 
     def detail_lines(self) -> list[str]:
         lines: list[str] = []

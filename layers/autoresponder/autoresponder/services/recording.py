@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from autoresponder.domain.notification import build_notification
 from autoresponder.models.decision import Decision
 from autoresponder.observability import logger, metrics
-from autoresponder.services.ports import DecisionStore, Notifier
+from autoresponder.services.ports import DecisionBus, DecisionStore, Notifier
 
 
 class DecisionRecorder:
@@ -20,13 +20,22 @@ class DecisionRecorder:
     notified and sends it then, without taking the action again.
     """
 
-    def __init__(self, store: DecisionStore, notifier: Notifier, region: str) -> None:
+    def __init__(
+        self,
+        store: DecisionStore,
+        notifier: Notifier,
+        region: str,
+        bus: DecisionBus | None = None,
+    ) -> None:
         self._store = store
         self._notifier = notifier
         self._region = region
+        self._bus = bus
 
     def finish(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> Decision:
         key = self._store.record(decision, raw_event)
+        if self._bus is not None:
+            self._bus.put(decision)  # the record is written: a failed put is logged, never raised
         logger.info(
             "decision taken",
             runbook=decision.runbook,
