@@ -14,7 +14,7 @@ FUNCTION  ?= scale_on_throttle
 EVENT     ?= events/write_throttle_table.json
 export AWS_MAX_ATTEMPTS ?= 1
 
-.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build deploy clean bench backtest lock
+.PHONY: help venv sam-venv scan-venv scan build-check test check fmt lint types unit cfn-lint sam-validate demo invoke history build deploy clean bench backtest lock package package-local
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,9 +48,9 @@ sam-venv: $(SAM_VENV)/.installed ## create (once) the SAM CLI's own virtual envi
 
 scan-venv: $(SCAN_VENV)/.installed ## create (once) the scanners' own virtual environment in .venv-scan
 
-test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint, scans, sam build
+test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint, scans, sam build, package
 
-check: fmt lint types unit cfn-lint sam-validate scan build-check
+check: fmt lint types unit cfn-lint sam-validate scan build-check package-local
 
 fmt: venv
 	$(PY) -m ruff format --check .
@@ -65,7 +65,7 @@ unit: venv
 	$(PY) -m pytest -q
 
 cfn-lint: venv
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml examples/monitoring-account/template.yaml
 
 sam-validate: sam-venv
 	$(SAM) validate --lint --region us-east-1
@@ -80,6 +80,26 @@ scan: scan-venv ## scan template.yaml: cfn-lint with the serverless rules, then 
 build-check: venv sam-venv ## sam build, then check the built layer (3.13 imports, no boto3, size)
 	PYTHON="$(abspath $(SAM_VENV)/bin/python)" $(SAM) build
 	$(PY) scripts/check_layer.py .aws-sam/build
+
+# Organisation-wide (README, Deploy, "Organisation-wide"): the StackSet artefact. Artefact
+# buckets are $(PACKAGE_BUCKET_PREFIX)-<region>, one per region of REGIONS (Lambda reads code
+# only from its own region); sam package uploads to the first region's, the rest are copies.
+PACKAGE_BUCKET_PREFIX ?=
+REGIONS ?= us-east-1
+package: venv sam-venv ## StackSet artefact: PACKAGE_BUCKET_PREFIX=<prefix> REGIONS="us-east-1 eu-west-1"
+	@test -n "$(PACKAGE_BUCKET_PREFIX)" || { echo "make package needs PACKAGE_BUCKET_PREFIX=<prefix>: the buckets <prefix>-<region> of REGIONS=\"$(REGIONS)\" (README, Organisation-wide). make package-local runs the recipe on the local AWS." >&2; exit 2; }
+	PYTHON="$(abspath $(SAM_VENV)/bin/python)" $(SAM) build
+	$(SAM) package --s3-bucket $(PACKAGE_BUCKET_PREFIX)-$(firstword $(REGIONS)) \
+		--s3-prefix dynamodb-autoresponder --region $(firstword $(REGIONS)) \
+		--output-template-file .aws-sam/packaged.yaml --no-progressbar
+	$(PY) -m scripts.stackset_template .aws-sam/packaged.yaml --output .aws-sam/stackset.json \
+		--bucket-prefix $(PACKAGE_BUCKET_PREFIX) --regions $(REGIONS) --copy --upload
+	$(VENV)/bin/cfn-lint .aws-sam/stackset.json
+
+package-local: venv sam-venv ## the organisation-wide recipe on the local AWS: sam package, StackSet to 2 accounts x 2 regions
+	PYTHON="$(abspath $(SAM_VENV)/bin/python)" $(SAM) build
+	$(PY) -m local.stackset
+	$(VENV)/bin/cfn-lint .aws-sam/stackset.json
 
 demo: venv ## run every sample event through the functions against an embedded local AWS
 	$(PY) -m local.demo

@@ -49,7 +49,7 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import boto3
@@ -288,9 +288,21 @@ class LocalAccount:
             region_name=self.region,
         )
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client of this account, in `region` (default: the account's)."""
         session: Any = self.session()
-        return session.client(service, endpoint_url=self.endpoint_url)
+        made = session.client(
+            service, endpoint_url=self.endpoint_url, region_name=region or self.region
+        )
+        if self.account_id != ACCOUNT_ID:
+            made.meta.events.register("before-sign", _in_account(self.account_id))
+        return made
+
+    def in_account(self, account_id: str) -> LocalAccount:
+        """The same local AWS seen from another account (an organisation's member account, a
+        monitoring account): moto keeps each account's state apart and reads the account of a
+        request from its `x-moto-account-id` header, which this account's clients send."""
+        return replace(self, account_id=account_id)
 
     def published_messages(self, topic_arn: str) -> dict[str, dict[str, Any]]:
         """What SNS kept of every message published to `topic_arn`, by message id: the raw
@@ -316,6 +328,13 @@ class LocalAccount:
             return None
         email = variants.get("email") if isinstance(variants, dict) else None
         return email if isinstance(email, str) else None
+
+
+def _in_account(account_id: str) -> Callable[..., None]:
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    return add_header
 
 
 def aws_environment(endpoint_url: str, region: str = REGION) -> dict[str, str]:

@@ -14,10 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 from cfnlint.decode import cfn_yaml
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
+
+from scripts.stackset_template import sam_to_cloudformation
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -71,18 +70,8 @@ def translate(
         if key and isinstance(properties.get(key), str):
             local_path = properties[key].strip("/")
             properties[key] = f"s3://{ARTIFACT_BUCKET}/{local_path}"
-    translator = Translator(
-        managed_policy_map=None,
-        sam_parser=Parser(),
-        boto_session=boto3.session.Session(region_name=REGION),
-    )
-    return translator.translate(
-        template,
-        parameter_values=dict(parameter_values or {}),
-        # Only policies named in a function's Policies list are looked up here; the template
-        # names none (it uses policy templates and inline statements).
-        get_managed_policy_map=dict,
-    )
+    # the translator `make package` runs for the StackSet artefact (scripts/stackset_template)
+    return sam_to_cloudformation(template, parameter_values, region=REGION)
 
 
 def resources_of_type(cfn: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

@@ -41,6 +41,8 @@ pytestmark = [
 
 STACK = "dynamodb-autoresponder-dev"
 EMAIL = "oncall@example.com"
+MONITORING_ACCOUNT = "222222222222"
+CENTRAL_BUS = f"arn:aws:events:us-east-1:{MONITORING_ACCOUNT}:event-bus/autoresponder-decisions"
 
 # Resource types moto 5's CloudFormation does not create (it skips them with a warning).
 MOTO_SKIPS = {
@@ -55,11 +57,12 @@ MOTO_SKIPS = {
 
 
 def dev_parameters() -> dict[str, str]:
-    """`[default.deploy.parameters] parameter_overrides` of samconfig.toml, and an email."""
+    """`[default.deploy.parameters] parameter_overrides` of samconfig.toml, an email and a
+    central event bus (so the conditional resources are created too)."""
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     overrides = config["default"]["deploy"]["parameters"]["parameter_overrides"]
     parameters = dict(item.split("=", 1) for item in shlex.split(overrides))
-    return {**parameters, "NotificationEmail": EMAIL}
+    return {**parameters, "NotificationEmail": EMAIL, "CentralEventBusArn": CENTRAL_BUS}
 
 
 def _code_zip() -> bytes:
@@ -261,6 +264,8 @@ def test_rules_carry_the_templates_patterns_and_target_their_function(stack: Sta
             expected = resolve_refs(properties["ScheduleExpression"], parameters)
             assert rule["ScheduleExpression"] == expected, logical_id
         (target,) = events.list_targets_by_rule(Rule=name)["Targets"]
+        if logical_id == "DecisionForwardingRule":
+            continue  # its target is a bus: test_decisions_are_forwarded_to_the_central_bus
         (function_id, _) = properties["Targets"][0]["Arn"]["Fn::GetAtt"]
         function_arn = lambda_.get_function(FunctionName=stack.physical[function_id])[
             "Configuration"
@@ -324,3 +329,49 @@ def test_every_function_has_its_reserved_concurrency(stack: Stack) -> None:
     for logical_id in _functions(stack):
         concurrency = lambda_.get_function_concurrency(FunctionName=stack.physical[logical_id])
         assert concurrency.get("ReservedConcurrentExecutions") is None, logical_id
+
+
+def test_decisions_are_forwarded_to_the_central_bus(stack: Stack) -> None:
+    """A decision put on the default bus reaches a queue behind the monitoring account's bus:
+    the template's forwarding rule, its role, and EventBridge's cross-account delivery as
+    moto models it (moto checks neither the role nor the central bus's policy)."""
+    events = stack.client("events")
+    (rule,) = events.list_targets_by_rule(Rule=stack.physical["DecisionForwardingRule"])["Targets"]
+    assert rule["Arn"] == CENTRAL_BUS
+    assert rule["RoleArn"].endswith(f"/{stack.physical['DecisionForwardingRole']}")
+    dead_letter_queue = stack.physical["RuleDeadLetterQueue"].rsplit("/", 1)[-1]  # a queue URL
+    assert rule["DeadLetterConfig"]["Arn"].split(":")[-1] == dead_letter_queue
+
+    monitoring = stack.aws.in_account(MONITORING_ACCOUNT)
+    central = monitoring.client("events")
+    central.create_event_bus(Name="autoresponder-decisions")
+    sqs = monitoring.client("sqs")
+    queue_url = sqs.create_queue(QueueName="decisions")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    central.put_rule(
+        Name="all-decisions",
+        EventBusName="autoresponder-decisions",
+        EventPattern=json.dumps({"source": ["dynamodb-autoresponder"]}),
+    )
+    central.put_targets(
+        Rule="all-decisions",
+        EventBusName="autoresponder-decisions",
+        Targets=[{"Id": "queue", "Arn": queue_arn}],
+    )
+    detail = {"runbook": "scale_on_throttle", "action": "scale_up", "table_name": "orders"}
+    answer = events.put_events(
+        Entries=[
+            {
+                "Source": "dynamodb-autoresponder",
+                "DetailType": "DynamoDB Auto-Responder Decision",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    forwarded = json.loads(message["Body"])
+    assert forwarded["detail-type"] == "DynamoDB Auto-Responder Decision"
+    assert forwarded["detail"] == detail

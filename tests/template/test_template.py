@@ -236,7 +236,12 @@ def test_dead_letter_queue_accepts_only_the_rules(cfn: dict[str, Any]) -> None:
     assert statement["Resource"] == get_att("RuleDeadLetterQueue")
     rule_arns = as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
     every_rule = {rule_id for function_id in FUNCTIONS for rule_id in rules_for(cfn, function_id)}
-    assert {arn["Fn::GetAtt"][0] for arn in rule_arns} == every_rule
+    # and the rule forwarding decisions to a central bus, when the stack has one
+    forwarding = {
+        "Fn::If": ["HasCentralEventBus", get_att("DecisionForwardingRule"), {"Ref": "AWS::NoValue"}]
+    }
+    assert forwarding in rule_arns
+    assert {arn["Fn::GetAtt"][0] for arn in rule_arns if arn != forwarding} == every_rule
 
 
 # --------------------------------------------------------------------------------------------

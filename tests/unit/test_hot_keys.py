@@ -746,3 +746,19 @@ def test_parse_status(raw, enabled, mode):
     assert status.enabled is enabled
     assert status.mode == mode
     assert status.table_name == "orders"
+
+
+def test_the_decision_event_masks_key_values_as_notifications_do():
+    decision = _decision(_flagged(show=False), mask=True)
+    detail = decision.as_event_detail()
+    assert SECRET not in json.dumps(detail)
+    assert detail["hot_keys"][0]["key_values"] == [MASK]
+    assert decision.hot_keys[0].key_values == [SECRET]  # the record keeps them
+    assert {k: v for k, v in detail.items() if k != "hot_keys"} == {
+        k: v for k, v in decision.as_result().items() if k != "hot_keys"
+    }
+
+
+def test_show_key_values_puts_them_in_the_decision_event():
+    decision = _decision(_flagged(show=True), mask=False)
+    assert decision.as_event_detail() == decision.as_result()

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     """Latency target of operations without one in the defaults or `latency_sla_ms`."""
     onboard_default_operations: str = "GetItem,Query,PutItem,UpdateItem"
     """Operations given latency alarms when CloudWatch lists none for a table."""
+    price_per_alarm_month: float = Field(default=0.10, ge=0)
+    """USD a month for one standard-resolution CloudWatch metric alarm (us-east-1): onboarding
+    says what a table's alarms cost ("11 alarms, about $1.10 a month"). docs/cost.md."""
 
     # kill switch (stack parameter `KillSwitch`, kept in an SSM parameter)
     dry_run_parameter_name: str | None = None

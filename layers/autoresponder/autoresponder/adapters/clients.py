@@ -14,13 +14,19 @@ from typing import Any, ClassVar
 import boto3
 from botocore.config import Config
 
+from autoresponder import __version__
+
+USER_AGENT = f"dynamodb-autoresponder/{__version__}"
+"""Appended to every request's user agent: CloudTrail's `userAgent` names the responder and
+its version."""
+
 # Standard retry mode with the SDK's default attempts (AWS_MAX_ATTEMPTS overrides), short
 # timeouts: a Lambda with a 60 s budget must not hang on one call.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard"},
     connect_timeout=3,
     read_timeout=10,
-    user_agent_extra="dynamodb-autoresponder",
+    user_agent_extra=USER_AGENT,
 )
 
 

@@ -137,6 +137,11 @@ class Decision(BaseModel):
     def as_result(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    def as_event_detail(self) -> dict[str, Any]:
+        """The `detail` of the decision's EventBridge event (docs/architecture.md): the handler's decision
+        dict. A runbook whose decision holds table data masks it here, as in notifications."""
+        return self.as_result()
+
 
 def decision_key(
     table_name: str, runbook: str, alarm_name: str | None, state_timestamp: datetime | None

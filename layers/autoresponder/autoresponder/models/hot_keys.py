@@ -201,6 +201,16 @@ class HotKeyDecision(Decision):
         result["next_steps"] = [mask_labels(step, self.hot_keys) for step in self.next_steps]
         return result
 
+    def as_event_detail(self) -> dict[str, Any]:
+        """The decision dict with the key values masked unless `SHOW_KEY_VALUES`: an event on
+        the bus can be forwarded to other accounts and archived there, as a notification can
+        be read by anyone subscribed. The decision record keeps them."""
+        detail = super().as_event_detail()
+        if self.mask_key_values:
+            for key in detail.get("hot_keys", []):
+                key["key_values"] = [MASK] * len(key["key_values"])
+        return detail
+
     def detail_lines(self) -> list[str]:
         lines: list[str] = []
         if self.hot_keys:

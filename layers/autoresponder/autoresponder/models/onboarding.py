@@ -227,6 +227,11 @@ class OnboardDecision(Decision):
     """Scalable targets (`ObservedScalableTarget.label`) given `autoresponder:managed=true`."""
     scalable_targets_untagged: list[str] = Field(default_factory=list)
     """Scalable targets whose `autoresponder:managed` tag was removed (table no longer managed)."""
+    alarm_count: int | None = None
+    """The responder's alarms on the table once the change is made (0 when offboarded)."""
+    alarm_cost_per_month: float | None = None
+    """What they cost a month in USD (`alarm_count` × `PRICE_PER_ALARM_MONTH`); for an
+    offboarding, what the deleted alarms cost (the saving)."""
     record_sk: str = ""
     """Sort key of the record (deterministic per trigger, so a retry finds it)."""
     trigger: str | None = None
@@ -260,4 +265,17 @@ class OnboardDecision(Decision):
                 lines += ["", f"{label} ({len(names)}):", *[f"  - {name}" for name in names]]
         if self.coverage is Coverage.WATCH:
             lines += ["", "Watch only: the runbooks report on this table and never change it."]
+        price = self.inputs.get("price_per_alarm_month")
+        if self.alarm_cost_per_month is not None and price is not None:
+            lines += [
+                "",
+                f"Alarm cost: {self.alarm_count} alarm(s) now; CloudWatch bills ${price:,.2f} a "
+                "month per standard-resolution alarm (PRICE_PER_ALARM_MONTH; the first 10 of an "
+                "account are free): "
+                + (
+                    f"about ${self.alarm_cost_per_month:,.2f} a month less"
+                    if self.action == OnboardAction.OFFBOARD
+                    else f"about ${self.alarm_cost_per_month:,.2f} a month"
+                ),
+            ]
         return lines

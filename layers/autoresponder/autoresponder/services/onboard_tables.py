@@ -34,6 +34,7 @@ from autoresponder.domain.alarm_plan import (
     served_operations,
     tables_with_alarms,
 )
+from autoresponder.domain.cost import PRICE_PER_ALARM_MONTH, alarm_cost
 from autoresponder.errors import PermanentError, ResourceNotFoundError, RetryableError
 from autoresponder.models.decision import Action, Decision, Severity
 from autoresponder.models.hot_keys import InsightsMode, InsightsStatus
@@ -72,6 +73,7 @@ class OnboardConfig:
     dry_run: bool = False
     contributor_insights: bool = False
     lock_seconds: int = 120
+    price_per_alarm_month: float = PRICE_PER_ALARM_MONTH
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,14 @@ class OnboardTables:
         action = diff.action
         assert action is not None
         rule, reason, steps = _explain(action, name, plan, self._config.policy.prefix)
+        price = self._config.price_per_alarm_month
+        if action is OnboardAction.OFFBOARD:
+            after, cost = 0, alarm_cost(len(diff.delete), price)
+            reason = f"{reason}; {cost.describe_saving()}"
+        else:
+            after = len(diff.create) + len(diff.update) + len(diff.unchanged)
+            cost = alarm_cost(after, price)
+            reason = f"{reason}; {cost.describe()}"
         return OnboardDecision(
             runbook=RUNBOOK,
             action=action.value,
@@ -326,6 +336,8 @@ class OnboardTables:
             insights_enabled=[name if i is None else f"{name}/{i}" for i in diff.enable_insights],
             scalable_targets_tagged=[t.label for t in diff.tag_targets],
             scalable_targets_untagged=[t.label for t in diff.untag_targets],
+            alarm_count=after,
+            alarm_cost_per_month=cost.per_month,
             record_sk=record_sk,
             trigger=_trigger_kind(trigger),
             inputs={
@@ -335,6 +347,7 @@ class OnboardTables:
                 "operations": list(plan.operations),
                 "alarm_name_prefix": self._config.policy.prefix,
                 "fingerprint": diff.fingerprint(),
+                "price_per_alarm_month": price,
             },
             decided_at=self._now(),
         )

@@ -137,6 +137,15 @@ class Notifier(Protocol):
     def publish(self, notification: Notification) -> None: ...
 
 
+class DecisionBus(Protocol):
+    """Where every decision is also published as an event (EventBridge's default bus), so an
+    organisation can route all decisions to one place (docs/architecture.md)."""
+
+    def put(self, decision: Decision) -> None:
+        """Publish the decision. Never raises: the decision record is already written and the
+        action already taken, so a failure is logged and measured, never retried by Lambda."""
+
+
 # report_latency_regression ------------------------------------------------------------------
 
 

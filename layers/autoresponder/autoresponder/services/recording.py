@@ -25,20 +25,29 @@ from autoresponder.domain.notification import Notification, build_notification
 from autoresponder.errors import AutoresponderError, PermanentError
 from autoresponder.models.decision import Decision
 from autoresponder.observability import NAMESPACE, SERVICE, count_outcome, logger, metrics
-from autoresponder.services.ports import DecisionStore, Notifier
+from autoresponder.services.ports import DecisionBus, DecisionStore, Notifier
 
 NOTIFICATION_FAILED_METRIC = "NotificationFailed"
 REPEAT_NOTE = "Repeat: an earlier attempt may already have sent this message."
 
 
 class DecisionRecorder:
-    def __init__(self, store: DecisionStore, notifier: Notifier, region: str) -> None:
+    def __init__(
+        self,
+        store: DecisionStore,
+        notifier: Notifier,
+        region: str,
+        bus: DecisionBus | None = None,
+    ) -> None:
         self._store = store
         self._notifier = notifier
         self._region = region
+        self._bus = bus
 
     def finish(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> Decision:
         key = self._store.record(decision, raw_event)
+        if self._bus is not None:
+            self._bus.put(decision)  # the record is written: a failed put is logged, never raised
         logger.info(
             "decision taken",
             runbook=decision.runbook,

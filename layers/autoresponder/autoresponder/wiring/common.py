@@ -1,4 +1,5 @@
-"""Shared pieces of every runbook's wiring: settings, the decision store, the notifier."""
+"""Shared pieces of every runbook's wiring: settings, the decision store, the notifier, the
+decision bus."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
 from autoresponder.adapters.decision_store import DynamoDBDecisionStore
+from autoresponder.adapters.event_bus import EventBridgeDecisionBus
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.errors import RetryableError
@@ -61,7 +63,8 @@ def recorder() -> DecisionRecorder:
     # Console links need a region: Lambda sets AWS_REGION; elsewhere the region the decision
     # table's own client resolved (no extra client just for this).
     region = settings.aws_region or store.client.meta.region_name or "us-east-1"
-    return DecisionRecorder(store, notifier, region)
+    bus = EventBridgeDecisionBus(region=settings.aws_region)
+    return DecisionRecorder(store, notifier, region, bus)
 
 
 def clock() -> SystemClock:

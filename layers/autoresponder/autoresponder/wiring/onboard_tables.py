@@ -45,6 +45,7 @@ def onboard_config(settings: Settings) -> OnboardConfig:
         dry_run=settings.dry_run,
         contributor_insights=settings.enable_contributor_insights,
         lock_seconds=max(settings.lock_seconds, 120),
+        price_per_alarm_month=settings.price_per_alarm_month,
     )
 
 
