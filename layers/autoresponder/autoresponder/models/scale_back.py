@@ -62,6 +62,9 @@ class WindowActivity(BaseModel):
     (CloudWatch reports no datapoint for a minute without requests)."""
     throttle_events: float = 0.0
     """Throttled requests (`Read/WriteThrottleEvents`) summed over the window."""
+    peak_at: datetime | None = None
+    """The minute of the peak (the peak leaves the window a window's length after it)."""
+    last_throttled_at: datetime | None = None
 
 
 RecordKind = Literal["back", "followup", "table"]

@@ -718,7 +718,12 @@ def _activity(
     unit = diagnosis.unit(index_name, dimension)
     if unit is None:
         return WindowActivity()
-    return WindowActivity(consumed_peak=unit.demand_peak, throttle_events=unit.throttled_events)
+    return WindowActivity(
+        consumed_peak=unit.demand_peak,
+        throttle_events=unit.throttled_events,
+        peak_at=unit.demand_peak_at,
+        last_throttled_at=unit.last_throttled_at,
+    )
 
 
 def _by_unit(records: Mapping[tuple[str | None, Dimension], ScaleHistory]) -> Raised:
