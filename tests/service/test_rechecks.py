@@ -22,6 +22,7 @@ from autoresponder.errors import AwsUnavailableError
 from autoresponder.models.decision import Action
 from autoresponder.models.recheck import RecheckEvent
 from autoresponder.models.table import Capacity, Dimension
+from autoresponder.services.rechecks import whole_second
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
@@ -111,7 +112,7 @@ def test_a_raise_asks_for_a_look_when_it_should_have_landed(world):
     decision = world.alarm()
     assert decision.action == "scale_up"
     at, event, target = world.rechecks.scheduled["orders"]
-    assert at == NOW + LookPolicy().after_change
+    assert at == whole_second(NOW + LookPolicy().after_change)  # Scheduler: whole seconds
     assert decision.next_look_at == at
     assert target == SCALE_BACK_ARN
     recheck = RecheckEvent.model_validate(event)
@@ -222,7 +223,7 @@ def test_the_scale_back_is_looked_at_when_its_window_ends(world):
     world.recheck()
     at, _, _ = world.rechecks.scheduled["orders"]
     # stabilizing until the raise is 15 minutes old; then its metrics are read 2 minutes later
-    assert at == NOW + ScaleBackPolicy().stabilization + LookPolicy().metrics_delay
+    assert at == whole_second(NOW + ScaleBackPolicy().stabilization + LookPolicy().metrics_delay)
 
 
 def test_a_recheck_of_one_table_runs_that_table_only(world):

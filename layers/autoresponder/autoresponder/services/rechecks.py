@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from autoresponder.domain.next_look import NextLook
 from autoresponder.errors import AutoresponderError
@@ -31,6 +32,7 @@ class LookAgain:
         """When the table will be looked at again (None: only by the schedule)."""
         if self._rechecks is None:
             return None
+        look = replace(look, at=whole_second(look.at))
         try:
             pending = self._rechecks.pending(table_name)
             if pending is not None and self._clock.now() < pending <= look.at:
@@ -47,3 +49,11 @@ class LookAgain:
             return None
         logger.info("re-check scheduled", table=table_name, at=look.at.isoformat(), why=look.reason)
         return look.at
+
+
+def whole_second(at: datetime) -> datetime:
+    """`at` rounded up to the second: Scheduler's `at(...)` has no fractions, and the decision
+    must name the moment the schedule holds (never one before the look is due)."""
+    if at.microsecond == 0:
+        return at
+    return at.replace(microsecond=0) + timedelta(seconds=1)
