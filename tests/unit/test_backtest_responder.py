@@ -126,22 +126,23 @@ def test_an_alarm_while_updating_is_retried_by_lambda_after_1_then_2_minutes():
 
 
 def test_scale_back_goes_straight_to_the_recent_peak_plus_headroom():
-    """400/s until minute 29, then 120/s: once the 15-minute window holds no throttling and
-    no peak above 120/s, one decrease to 120 x 1.25 = 150 (above the original 100)."""
+    """400/s until minute 29, then 120/s: once the 10-minute window holds no throttling and
+    no peak above 120/s (minute 40, readable at 42: the scale-back's re-check), one decrease
+    to 120 x 1.25 = 150 (above the original 100)."""
     found = responder()
     run = simulate("t", [50.0] * 10 + [400.0] * 20 + [120.0] * 60, 100, found, CONFIG)
-    assert changes(run) == [(12, 100, 500), (45, 500, 150)]
-    assert made(found, Action.SCALE_DOWN) == [(45, "schedule")]
+    assert changes(run) == [(12, 100, 500), (42, 500, 150)]
+    assert made(found, Action.SCALE_DOWN) == [(42, "recheck")]
 
 
 def test_scale_back_restores_the_original_when_its_window_ends_on_a_recheck():
-    """The spike's last 200/s minute is 39: it leaves the 15-minute window at 55; the
-    scale-back's re-check is due then plus the metrics delay (57), between two scheduled runs:
+    """The spike's last 200/s minute is 39: it leaves the 10-minute window at 50; the
+    scale-back's re-check is due then plus the metrics delay (52), between two scheduled runs:
     back to the original 100 (the peak since, 50/s x 1.25, is below it)."""
     found = responder()
     run = simulate("t", SPIKE, 100, found, CONFIG)
-    assert changes(run) == [(12, 100, 250), (57, 250, 100)]
-    assert made(found, Action.SCALE_DOWN) == [(57, "recheck")]
+    assert changes(run) == [(12, 100, 250), (52, 250, 100)]
+    assert made(found, Action.SCALE_DOWN) == [(52, "recheck")]
     assert run.points[60].capacity == 100
 
 
