@@ -98,6 +98,8 @@ STORY = (
     Step("missing_data_breaching.json"),  # ALARM without a datapoint: nothing throttled
     # latency (metrics seeded at the events' own moments: local/latency_demo.py)
     Step("latency_alarm_getitem.json", LATENCY),  # profiles' GetItem 3.4 × slower: a regression
+    # act before throttling: onboarding's pre-throttle alarm (consumed above provisioned)
+    Step("catalog_write_above_provisioned.json"),  # burst being spent: raised before throttling
     # never acted on (the EventBridge rule would not even deliver these)
     Step("ok_transition.json"),
     Step("autoscaling_alarm.json"),

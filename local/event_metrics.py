@@ -63,11 +63,12 @@ SCENARIOS: dict[str, Scenario] = {
         published("carts", end=now, consumed=20, rejected=15),
         published("carts", end=now, dimension="read", consumed=30),
     ),
-    # catalog (100 / 50): nothing throttled — a missing-data alarm raises nothing
-    "catalog": lambda now: merged(
-        published("catalog", end=now, consumed=10),
-        published("catalog", end=now, dimension="read", consumed=20),
-    ),
+    # catalog (100 / 50): nothing throttled — a missing-data alarm raises nothing (reads
+    # only: the writes are the next scenario's, and CloudWatch would add the two)
+    "catalog": lambda now: published("catalog", end=now, dimension="read", consumed=20),
+    # ... then its writes outgrow the 50 provisioned units: 60/s for 5 minutes, served from
+    # burst capacity, nothing throttled yet — the pre-throttle alarm raises before throttling
+    "catalog writes above provisioned": lambda now: published("catalog", end=now, consumed=60),
 }
 
 EVENT_SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -86,6 +87,7 @@ EVENT_SCENARIOS: dict[str, tuple[str, ...]] = {
     "write_throttle_unmanaged.json": ("legacy writes",),
     "metric_math_read_plus_write.json": ("carts",),
     "missing_data_breaching.json": ("catalog",),
+    "catalog_write_above_provisioned.json": ("catalog writes above provisioned",),
 }
 """The scenarios each sample event is about (events not named publish nothing)."""
 
