@@ -92,4 +92,6 @@ def test_consumed_back_below_provisioned_is_a_skip_and_changes_nothing(orders, c
     assert orders.capacity("orders", "by-customer") == (50, 25)
     assert orders.notifications() == []
     [item] = [i for i in orders.decision_items("orders") if i["action"]["S"] == "skip"]
-    assert json.loads(item["decision"]["S"])["alarm_name"] == name
+    recorded = json.loads(item["decision"]["S"])
+    assert recorded["alarm_name"] == name
+    assert "within the provisioned capacity" in recorded["reason"]
