@@ -1001,6 +1001,18 @@ def test_nothing_throttled_says_what_cloudwatch_showed():
     assert any("TreatMissingData" in step for step in missing.next_steps)
 
 
+def test_publishing_lag_says_what_the_alarm_saw_and_what_cloudwatch_has():
+    ahead = LATEST + timedelta(minutes=1)
+    behind = plan_of(case(QUIET, alarm=evidence(evaluated_at=ahead)))
+    assert (
+        f"evaluated 42 at {ahead:%H:%M} UTC and CloudWatch's newest is {LATEST:%H:%M} UTC"
+        in behind.reason
+    )
+    nothing = plan_of(case({}, alarm=evidence(evaluated_at=None)))
+    assert "evaluated 42 and CloudWatch returned no datapoint yet: publishing lag" in nothing.reason
+    assert "none" not in nothing.reason
+
+
 def test_the_fallback_says_cloudwatch_could_not_be_read():
     plan = plan_of(case(unreadable=True, alarm=evidence()))
     assert "CloudWatch could not be read" in plan.reason

@@ -858,12 +858,19 @@ def _nothing_throttled(case: ThrottleCase, lines: tuple[str, ...]) -> Plan:
             lines=lines,
         )
     if _lagging(diagnosis, evidence):
+        if diagnosis.newest_datapoint is None:
+            behind = "CloudWatch returned no datapoint yet"
+        else:
+            behind = f"CloudWatch's newest is {_iso_minute(diagnosis.newest_datapoint)}"
+        evaluated = (
+            f" at {_iso_minute(evidence.evaluated_at)}" if evidence.evaluated_at is not None else ""
+        )
+        reported = ", ".join(f"{p:g}" for p in evidence.recent_datapoints)
         return Plan(
             Action.DEFER,
             "metrics_lag",
-            f"{seen}, but alarm {evidence.alarm_name} evaluated a newer datapoint "
-            f"({_iso_minute(evidence.evaluated_at)}) than CloudWatch returned "
-            f"({_iso_minute(diagnosis.newest_datapoint)}): publishing lag, looking again shortly",
+            f"{seen}, but alarm {evidence.alarm_name} evaluated {reported}{evaluated} and "
+            f"{behind}: publishing lag, looking again shortly",
             lines=lines,
         )
     reported = ", ".join(f"{p:g}" for p in evidence.recent_datapoints)
