@@ -1,5 +1,5 @@
-"""One view of every decision (docs/architecture.md): the functions may put events on the default bus and
-nowhere else; with `CentralEventBusArn` a rule forwards the decision events to that bus.
+"""One view of every decision (docs/architecture.md): the functions may put events on the default
+bus and nowhere else; with `CentralEventBusArn` a rule forwards the decision events to that bus.
 
 Per-function checks run for every AWS::Serverless::Function.
 """

@@ -156,7 +156,10 @@ def test_a_forwarded_decision_lands_in_the_log_group(monitoring) -> None:
     ]["Properties"]
     member = aws.in_account(MEMBER_ACCOUNT).client("events")
     member.put_rule(
-        Name="forward-decisions", EventPattern=json.dumps(resolve_refs(rule["EventPattern"], {}))
+        Name="forward-decisions",
+        EventPattern=json.dumps(
+            resolve_refs(rule["EventPattern"], {"AWS::AccountId": MEMBER_ACCOUNT})
+        ),
     )
     member.put_targets(Rule="forward-decisions", Targets=[{"Id": "central", "Arn": bus_arn}])
     detail = {"runbook": "onboard_tables", "action": "onboard", "table_name": "orders"}

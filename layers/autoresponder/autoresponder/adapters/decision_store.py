@@ -128,9 +128,16 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
 
 def bounded_raw_event(raw_event: Mapping[str, Any], budget: int) -> dict[str, dict[str, Any]]:
     """The raw event as stored: whole when it fits `budget` bytes, else cut, with its size and
-    the SHA-256 of the whole, so a reject never fails on the size of what it keeps."""
-    text = json.dumps(raw_event, default=str)
-    encoded = text.encode("utf-8")
+    the SHA-256 of the whole, so a reject never fails on the size of what it keeps.
+
+    The event is kept as UTF-8 JSON, non-ASCII text as it came (JSON's ASCII escapes took 6 to
+    12 bytes a character, and left less of a non-ASCII event within the budget); a lone
+    surrogate, which JSON may carry and UTF-8 cannot encode, stays a JSON escape (`\\ud800`).
+    """
+    encoded = json.dumps(raw_event, ensure_ascii=False, default=str).encode(
+        "utf-8", errors="backslashreplace"
+    )
+    text = encoded.decode("utf-8")
     item: dict[str, dict[str, Any]] = {
         "raw_event_size": _n(len(encoded)),
         "raw_event_sha256": _s(hashlib.sha256(encoded).hexdigest()),

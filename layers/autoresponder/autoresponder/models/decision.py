@@ -138,8 +138,9 @@ class Decision(BaseModel):
         return self.model_dump(mode="json")
 
     def as_event_detail(self) -> dict[str, Any]:
-        """The `detail` of the decision's EventBridge event (docs/architecture.md): the handler's decision
-        dict. A runbook whose decision holds table data masks it here, as in notifications."""
+        """The `detail` of the decision's EventBridge event (docs/architecture.md): the handler's
+        decision dict. A runbook whose decision holds table data masks it here, as in
+        notifications."""
         return self.as_result()
 
 
