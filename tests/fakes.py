@@ -187,6 +187,9 @@ class InMemoryDecisionStore:
         self.stored[decision_key].attempts += 1
         return self.stored[decision_key].attempts
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        self.stored[decision_key].attempts -= 1
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self.stored[decision_key].notification = "sent"
 

@@ -222,6 +222,17 @@ class DynamoDBDecisionStore(AwsAdapter):
         )
         return int(answer["Attributes"]["notification_attempts"]["N"])
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        """SNS refused the Publish attempt just counted (the message never left): uncount it."""
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": _s(decision_key[0]), "sk": _s(decision_key[1])},
+            UpdateExpression="ADD notification_attempts :minus_one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":minus_one": {"N": "-1"}},
+        )
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self._call(
             "UpdateItem",

@@ -88,6 +88,9 @@ class DecisionStore(Protocol):
     def begin_notification(self, decision_key: tuple[str, str]) -> int:
         """Count one more Publish attempt of the record's notification; return the count."""
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        """SNS refused the Publish attempt just counted (the message never left): uncount it."""
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None: ...
 
     def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None: ...
