@@ -39,6 +39,10 @@ from local.latency_demo import put_latency_metrics
 DECISION_TABLE = "autoresponder-decisions"
 TOPIC = "autoresponder-notifications"
 INBOX_QUEUE = "autoresponder-notifications-inbox"
+RECHECK_GROUP = "autoresponder-rechecks"
+"""template.yaml `RecheckScheduleGroup` (`${AWS::StackName}-rechecks`)."""
+RECHECK_ROLE = "autoresponder-recheck-scheduler"
+"""template.yaml `RecheckSchedulerRole`: Scheduler assumes it to invoke scale_back."""
 MANAGED = {"autoresponder:managed": "true"}
 
 
@@ -116,12 +120,21 @@ class DemoAccount:
     queue_arn: str
     tables: tuple[str, ...]
     alarms: tuple[str, ...]
+    recheck_group: str = RECHECK_GROUP
+
+    @property
+    def scale_back_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:scale_back"
 
     def function_environment(self) -> dict[str, str]:
-        """The settings every function requires (docs/architecture.md contracts)."""
+        """The settings every function requires (docs/architecture.md contracts), and the
+        re-checks' (template.yaml Globals and ScaleOnThrottle's RECHECK_TARGET_ARN)."""
         return {
             "DECISION_TABLE_NAME": self.decision_table_name,
             "NOTIFICATION_TOPIC_ARN": self.topic_arn,
+            "RECHECK_SCHEDULE_GROUP": self.recheck_group,
+            "RECHECK_ROLE_ARN": f"arn:aws:iam::{self.account_id}:role/{RECHECK_ROLE}",
+            "RECHECK_TARGET_ARN": self.scale_back_arn,
         }
 
 
@@ -145,7 +158,7 @@ def seed_demo_account(session_or_clients: Any, *, composite_children: bool = Tru
     before it runs: `local.event_metrics.publish_for`).
 
     `session_or_clients`: a `boto3.session.Session`, or a mapping with clients for
-    `dynamodb`, `sns`, `sqs`, `cloudwatch` and `application-autoscaling`.
+    `dynamodb`, `sns`, `sqs`, `cloudwatch`, `application-autoscaling` and `scheduler`.
     `composite_children`: also create the composite alarm's children, alarms onboard_tables
     makes (`make invoke` of one event needs them); False where onboard_tables runs first and
     creates them itself (`make demo`, in the order of real use).
@@ -158,6 +171,7 @@ def seed_demo_account(session_or_clients: Any, *, composite_children: bool = Tru
         _register_autoscaling(clients("application-autoscaling"), table)
     put_latency_metrics(clients("cloudwatch"))
     alarms = _put_alarms(clients("cloudwatch"), with_children=composite_children)
+    clients("scheduler").create_schedule_group(Name=RECHECK_GROUP)
     _, _, _, region, account_id, _ = topic_arn.split(":", 5)
     return DemoAccount(
         account_id=account_id,

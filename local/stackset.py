@@ -46,6 +46,7 @@ MOTO_SKIPS = frozenset(
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
         "AWS::Scheduler::Schedule",
+        "AWS::Scheduler::ScheduleGroup",
     }
 )
 """Resource types moto 5's CloudFormation does not create (tests/template/test_stack_creation.py

@@ -1,6 +1,6 @@
-"""Every decision is also an event on the default bus (docs/architecture.md contract), on moto:
-the event reaches an SQS queue through a rule matching source `dynamodb-autoresponder`, and a
-PutEvents failure neither repeats the action nor loses the decision."""
+"""Every decision is also an event on the default bus (docs/architecture.md contract), on
+moto: the event reaches an SQS queue through a rule matching source `dynamodb-autoresponder`,
+and a PutEvents failure neither repeats the action nor loses the decision."""
 
 from __future__ import annotations
 

@@ -49,6 +49,11 @@ _IDEMPOTENCY_DELETE = (
     "Powertools Idempotency deletes its record when the handler raises (DynamoDB persistence)"
 )
 _INSIGHTS_ON = "ENABLE_CONTRIBUTOR_INSIGHTS=true only, on a managed table"
+_PASS_ROLE = (
+    "not an API call: CreateSchedule/UpdateSchedule name RecheckSchedulerRole, and Scheduler"
+    " checks that the caller may pass it"
+)
+_MOVE_RECHECK = "a table's re-check already exists (CreateSchedule: ConflictException) and moves"
 EXPLAINED: dict[str, dict[str, str]] = {
     "*": {"kms:GenerateDataKey": _KMS, "kms:Decrypt": _KMS},
     "flag_hot_keys": {
@@ -64,8 +69,8 @@ EXPLAINED: dict[str, dict[str, str]] = {
         "cloudwatch:DeleteAlarms": "a table loses the managed tag or is deleted (offboarding)",
         "application-autoscaling:UntagResource": "offboarding: the targets lose the managed tag",
     },
-    "scale_on_throttle": {},
-    "scale_back": {},
+    "scale_on_throttle": {"iam:PassRole": _PASS_ROLE, "scheduler:UpdateSchedule": _MOVE_RECHECK},
+    "scale_back": {"iam:PassRole": _PASS_ROLE, "scheduler:UpdateSchedule": _MOVE_RECHECK},
 }
 
 

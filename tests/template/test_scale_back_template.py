@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from autoresponder.models.scale_back import ScheduledEvent
+from autoresponder.settings import Settings
 
 from .cfn import actions, iam_statements, resources_of_type, role_of
 
@@ -58,7 +59,10 @@ def test_the_schedule_retries_then_dead_letters(schedule):
 def test_stabilization_window_is_a_parameter(cfn, defaults):
     variables = cfn["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["SCALE_BACK_STABILIZATION_MINUTES"] == {"Ref": "ScaleBackStabilizationMinutes"}
-    assert int(defaults["ScaleBackStabilizationMinutes"]) == 60
+    # the stack's default is the setting's (issue 13: well under the old 60 minutes)
+    assert int(defaults["ScaleBackStabilizationMinutes"]) == (
+        Settings.model_fields["scale_back_stabilization_minutes"].default
+    )
 
 
 def test_the_role_may_do_what_the_runbook_needs_and_no_more(cfn):

@@ -18,6 +18,7 @@ FUNCTIONS = sam_function_ids(load_template())
 ACTION = re.compile(r"`([a-z0-9-]+:[A-Za-z]+)`")
 EVERY_FUNCTION = "Every function"
 FORWARDING_ROLE = "DecisionForwardingRole"
+RECHECK_ROLE = "RecheckSchedulerRole"
 
 
 def _sections() -> dict[str, set[str]]:
@@ -50,7 +51,7 @@ def _granted(cfn: dict[str, Any], role: str) -> set[str]:
 
 
 def test_the_section_names_every_function() -> None:
-    assert set(_sections()) == {EVERY_FUNCTION, FORWARDING_ROLE, *FUNCTIONS}
+    assert set(_sections()) == {EVERY_FUNCTION, FORWARDING_ROLE, RECHECK_ROLE, *FUNCTIONS}
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -64,3 +65,15 @@ def test_the_table_lists_what_the_function_is_granted(cfn, function_id: str) -> 
 
 def test_the_table_lists_what_the_forwarding_role_is_granted(cfn) -> None:
     assert _granted(cfn, FORWARDING_ROLE) == _sections()[FORWARDING_ROLE]
+
+
+def test_the_table_lists_what_the_recheck_role_is_granted(cfn) -> None:
+    granted = {
+        action
+        for resource in cfn["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        and {"Ref": RECHECK_ROLE} in resource["Properties"]["Roles"]
+        for statement in as_list(resource["Properties"]["PolicyDocument"]["Statement"])
+        for action in actions(statement)
+    }
+    assert granted == _sections()[RECHECK_ROLE] == {"lambda:InvokeFunction"}

@@ -147,6 +147,22 @@ def test_dashboard_shows_decisions_and_time_to_decision_per_runbook(
     assert 'MetricName=\\"fail\\"' in dashboard
 
 
+def test_dashboard_shows_time_to_mitigation_and_keeps_it_out_of_the_decision_counts(
+    dashboard: str,
+) -> None:
+    body = _dashboard_json(dashboard)
+    expressions = [
+        row[0]["expression"]
+        for widget in body["widgets"]
+        for row in widget["properties"].get("metrics", [])
+        if isinstance(row[0], dict) and "expression" in row[0]
+    ]
+    shown = [e for e in expressions if 'MetricName="TimeToMitigation"' in e and " NOT " not in e]
+    assert shown, "no widget plots TimeToMitigation"
+    counts = [e for e in expressions if "runbook=" in e]
+    assert counts and all('NOT MetricName="TimeToMitigation"' in e for e in counts)
+
+
 @pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_dashboard_shows_each_functions_errors_and_throttles(
     dashboard: str, function_id: str

@@ -53,6 +53,7 @@ MOTO_SKIPS = {
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::Scheduler::Schedule",
+    "AWS::Scheduler::ScheduleGroup",
 }
 
 

@@ -340,7 +340,11 @@ def test_scale_back_decision(given_case, action, rule, new_value):
         assert plan.after is not None
         assert value_of(plan.after, WRITE) == new_value
     assert plan.forget is rule.startswith("forget.")
-    assert (plan.until is not None) is (rule == "hold.stabilizing")
+    # a hold that ends at a known time says when (the next look is scheduled for then)
+    if rule in {"hold.stabilizing", "hold.budget_exhausted"}:
+        assert plan.until is not None and plan.until > NOW
+    if plan.action is not Action.HOLD:
+        assert plan.until is None
 
 
 def test_hold_reasons_are_the_three_the_issue_names():

@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     scale_back_spend_last_decrease: bool = False
     """Whether the last decrease a table or index has left today may be spent."""
 
+    # re-checks: one-time looks at a table where a change has not landed yet (EventBridge
+    # Scheduler; stack resources `RecheckScheduleGroup`, `RecheckSchedulerRole`)
+    recheck_schedule_group: str | None = None
+    """Schedule group of the re-checks; unset: no re-check (the 15-minute schedule only)."""
+    recheck_role_arn: str | None = None
+    """The role Scheduler invokes scale_back as."""
+    recheck_target_arn: str | None = None
+    """scale_back's ARN (scale_back itself uses its own, from the invocation)."""
+    recheck_after_change_seconds: PositiveInt = 120
+    """How long after a change its re-check is due (an UpdateTable usually lands by then)."""
+    recheck_step_seconds: PositiveInt = 60
+    """The short step while UPDATING, or until a landed raise shows throttling over."""
+    recheck_patience_minutes: PositiveInt = 30
+    """How long after an episode's last raise short steps go on (then the schedule)."""
+
     # flag_hot_keys
     hot_key_min_share: float = Field(default=0.25, gt=0, le=1)
     """A key with at least this fraction of the traffic (or of the throttles) is hot."""

@@ -86,6 +86,7 @@ def history_item(history: ScaleHistory) -> dict[str, Any]:
         "episode_start": history.episode_start,
         "applied_at": history.applied_at,
         "decreased_at": history.decreased_at,
+        "mitigated_at": history.mitigated_at,
     }
     item.update({key: _s(value.isoformat()) for key, value in optional.items() if value})
     if history.stabilization_minutes is not None:
@@ -122,6 +123,7 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
         applied_at=when("applied_at"),
         stabilization_minutes=int(window) if window else None,
         decreased_at=when("decreased_at"),
+        mitigated_at=when("mitigated_at"),
         rule=item.get("rule", {}).get("S", ""),
     )
 

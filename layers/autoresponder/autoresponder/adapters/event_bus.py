@@ -52,8 +52,8 @@ _SUMMARY_FIELDS = (
 
 def event_detail(decision: Decision, max_bytes: int = MAX_ENTRY_BYTES - _ENVELOPE_BYTES) -> str:
     """The event's `detail` (JSON). A decision too large for one entry (a run's decisions, a
-    long hot key report) keeps docs/architecture.md's contract fields, `truncated: true` and the
-    record key, so a reader knows where the whole decision is."""
+    long hot key report) keeps the contract fields (docs/architecture.md), `truncated: true`
+    and the record key, so a reader knows where the whole decision is."""
     detail = json.dumps(decision.as_event_detail(), separators=(",", ":"), ensure_ascii=False)
     if len(detail.encode()) <= max_bytes:
         return detail

@@ -138,6 +138,8 @@ class UnitDiagnosis:
     nor the account quota's). None when CloudWatch had no datapoint for this resource."""
     demand_latest: float | None = None
     """The estimated demand of the newest minute with data."""
+    demand_peak_at: datetime | None = None
+    """The minute of the peak demand (it leaves a window that long after it)."""
     first_throttled_at: datetime | None = None
     last_throttled_at: datetime | None = None
     last_fixable_at: datetime | None = None
@@ -308,6 +310,7 @@ def _unit(
         units_per_request=units_per_request,
         demand_peak=max(demand.values()),
         demand_latest=demand[minutes[-1]],
+        demand_peak_at=max(minutes, key=lambda t: (demand[t], t)),
         first_throttled_at=throttled_minutes[0] if throttled_minutes else None,
         last_throttled_at=throttled_minutes[-1] if throttled_minutes else None,
         last_fixable_at=fixable_minutes[-1] if fixable_minutes else None,

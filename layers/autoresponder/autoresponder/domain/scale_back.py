@@ -258,6 +258,7 @@ def decide_scale_back(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan:
             "throttled_recently",
             f"{where} throttled {activity.throttle_events:,.0f} {case.dimension} request(s) "
             f"in the last {window} min",
+            until=_out_of_window(activity.last_throttled_at, case, policy),
         )
     peak = activity.consumed_peak or 0.0
     if peak >= current:
@@ -267,6 +268,7 @@ def decide_scale_back(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan:
             "busy",
             f"{where} demand reached {peak:,.1f} {case.dimension} units/s in the last {window} "
             f"min, not below the raised {current}",
+            until=_out_of_window(activity.peak_at, case, policy),
         )
     floor = max(original, math.ceil(peak * (1 + policy.headroom_percent / 100)))
     kind = kind_of(case.history)
@@ -298,6 +300,7 @@ def _scale_down(
             HoldReason.STILL_BUSY,
             "peak_plus_headroom",
             f"{where} {dimension} at {current} is what the peak {peak:,.1f}/s plus headroom needs",
+            until=_out_of_window(case.activity.peak_at if case.activity else None, case, policy),
         )
     restores = target == original
     cut = current - target
@@ -308,6 +311,7 @@ def _scale_down(
             "small_cut",
             f"{where} {dimension}: a cut of {cut} unit(s) ({cut / current:.1%}) to {target} is not "
             f"worth one of the day's decreases (minimum {policy.min_cut_percent:g} %)",
+            until=_out_of_window(case.activity.peak_at if case.activity else None, case, policy),
         )
     budget = decrease_budget(
         unit.decreases_today, unit.last_decrease_at, case.now, policy.decrease_rules
@@ -319,6 +323,7 @@ def _scale_down(
             "budget_exhausted",
             f"{where}: no decrease allowed now ({budget.describe()})",
             budget=budget,
+            until=budget.next_allowed_at,
         )
     if budget.is_last_of_day and not policy.spend_last_decrease:
         return _hold(
@@ -467,6 +472,15 @@ def _changed_elsewhere(case: ScaleBackCase, unit: CapacityUnit) -> bool:
             after.max_capacity,
         )
     return _current(case, unit) != after.of(case.dimension)
+
+
+def _out_of_window(
+    minute: datetime | None, case: ScaleBackCase, policy: ScaleBackPolicy
+) -> datetime | None:
+    """When the datapoint of `minute` leaves the unit's window: the hold may end then."""
+    if minute is None:
+        return None
+    return minute + timedelta(minutes=1) + stabilization_for(case.history, policy)
 
 
 def _hold(

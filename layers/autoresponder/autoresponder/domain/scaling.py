@@ -50,7 +50,7 @@ ALREADY_APPLIED = "already_applied"
 """The rule of a plan that reports a change an earlier attempt of the same event made."""
 
 Limits = Capacity | AutoScalingLimits | OnDemandLimits
-_RAISES = frozenset({Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX})
+RAISES = frozenset({Action.SCALE_UP, Action.RAISE_AUTOSCALING_MIN, Action.RAISE_ON_DEMAND_MAX})
 _UNEXPLAINED = frozenset({ThrottleCause.GENERIC})
 UnitKey = tuple[str | None, Dimension]
 """(index name or None for the table, dimension)."""
@@ -112,6 +112,9 @@ class ScaleHistory:
     rule: str = ""
     """The rule of the plan that asked for the change (reported again when a later attempt
     finds the change made)."""
+    mitigated_at: datetime | None = None
+    """The minute throttling stopped after the episode's raise (its time to mitigation was
+    recorded)."""
 
     @property
     def pending(self) -> bool:
@@ -408,7 +411,7 @@ def _fresh(unit: UnitDiagnosis, record: ScaleHistory | None, policy: ScalingPoli
     for, or applied, plus the cooldown): what came before is what that raise answered."""
     if unit.last_fixable_at is None:
         return False
-    if record is None or record.action not in _RAISES:
+    if record is None or record.action not in RAISES:
         return True
     # a minute counts when it ends after the raise settled (minutes are CloudWatch's grain)
     settled = (record.applied_at or record.scaled_at) + policy.cooldown

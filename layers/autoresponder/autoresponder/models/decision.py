@@ -87,6 +87,8 @@ class Decision(BaseModel):
     time_to_mitigation: float | None = None
     """Seconds from the episode's first throttled datapoint to the minute throttling stopped,
     once the episode is over."""
+    next_look_at: datetime | None = None
+    """When the responder looks at the table again (a one-time re-check it scheduled)."""
     notification_failed: str | None = None
     """Why the notification could not be sent (the decision is still what was done)."""
     decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -138,8 +140,8 @@ class Decision(BaseModel):
         return self.model_dump(mode="json")
 
     def as_event_detail(self) -> dict[str, Any]:
-        """The `detail` of the decision's EventBridge event (docs/architecture.md): the handler's
-        decision dict. A runbook whose decision holds table data masks it here, as in
+        """The `detail` of the decision's EventBridge event (docs/architecture.md): the
+        handler's decision dict. A runbook whose decision holds table data masks it here, as in
         notifications."""
         return self.as_result()
 

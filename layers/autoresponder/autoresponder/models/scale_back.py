@@ -62,9 +62,13 @@ class WindowActivity(BaseModel):
     (CloudWatch reports no datapoint for a minute without requests)."""
     throttle_events: float = 0.0
     """Throttled requests (`Read/WriteThrottleEvents`) summed over the window."""
+    peak_at: datetime | None = None
+    """The minute of the peak (the peak leaves the window a window's length after it)."""
+    last_throttled_at: datetime | None = None
 
 
-RecordKind = Literal["back", "followup", "table"]
+RecordKind = Literal["back", "followup", "table", "episode"]
+Trigger = Literal["schedule", "recheck"]
 
 
 class ScaleBackDecision(Decision):
@@ -74,6 +78,8 @@ class ScaleBackDecision(Decision):
     run_at: datetime
     """The schedule's time (the event's `time`), the same for every retry of that run."""
     kind: RecordKind = "back"
+    trigger: Trigger = "schedule"
+    """What ran it: the 15-minute schedule, or a one-time re-check of the table."""
     hold_reason: str | None = None
     """For a `hold`: still_busy, budget or stabilizing."""
     announce: bool | None = None
@@ -87,7 +93,12 @@ class ScaleBackDecision(Decision):
 
     def record_key(self) -> tuple[str, str]:
         return run_record_key(
-            self.table_name or "-", self.run_at, self.index_name, self.dimension, self.kind
+            self.table_name or "-",
+            self.run_at,
+            self.index_name,
+            self.dimension,
+            self.kind,
+            trigger=self.trigger,
         )
 
 
@@ -97,8 +108,11 @@ def run_record_key(
     index_name: str | None,
     dimension: str | None,
     kind: RecordKind,
+    *,
+    trigger: Trigger = "schedule",
 ) -> tuple[str, str]:
+    prefix = "RUN" if trigger == "schedule" else "RECHECK"
     return (
         f"DECISION#{table_name}",
-        f"RUN#{run_at.isoformat()}#scale_back#{index_name or '-'}#{dimension or '-'}#{kind}",
+        f"{prefix}#{run_at.isoformat()}#scale_back#{index_name or '-'}#{dimension or '-'}#{kind}",
     )

@@ -251,6 +251,26 @@ class ScalableTargetTagger(Protocol):
         """UntagResource `autoresponder:managed` (that key only)."""
 
 
+# re-checks ----------------------------------------------------------------------------------
+
+
+class Rechecks(Protocol):
+    """One-time looks at a table (EventBridge Scheduler), one pending per table."""
+
+    def pending(self, table_name: str) -> datetime | None:
+        """When the table's re-check is due, if one is scheduled."""
+
+    def put(
+        self,
+        table_name: str,
+        at: datetime,
+        event: dict[str, Any],
+        *,
+        target_arn: str | None = None,
+    ) -> None:
+        """Schedule the table's re-check for `at` (moving the one there is)."""
+
+
 # every runbook ------------------------------------------------------------------------------
 
 

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from autoresponder.domain.cost import Prices, hourly_delta
 from autoresponder.domain.diagnosis import Diagnosis
+from autoresponder.domain.next_look import LookPolicy, Mitigated, mitigated, next_look
 from autoresponder.domain.scale_back import (
     BACK_ACTIONS,
     FOLLOW_UP_CAUSES,
@@ -41,6 +42,8 @@ from autoresponder.domain.scale_back import (
     wait_for_other_change,
 )
 from autoresponder.domain.scaling import (
+    RAISES,
+    UPDATING,
     AlarmEvidence,
     IntentStatus,
     ScaleHistory,
@@ -54,6 +57,7 @@ from autoresponder.errors import (
     TableBusyError,
 )
 from autoresponder.models.decision import Action, Decision, Severity
+from autoresponder.models.recheck import RECHECK_SOURCE, RecheckEvent
 from autoresponder.models.scale_back import (
     RecordKind,
     ScaleBackDecision,
@@ -70,9 +74,11 @@ from autoresponder.services.ports import (
     CapacityWriter,
     Clock,
     MetricDataReader,
+    Rechecks,
     ScaleHistoryStore,
     TableReader,
 )
+from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import reject
 from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
@@ -117,6 +123,8 @@ class ScaleBackConfig:
     """The throttle pass's window (as scale_on_throttle); the run reads the longer of it and
     the stabilization window, once per table."""
     lock_seconds: int = 60
+    looks: LookPolicy = field(default_factory=LookPolicy)
+    """When to look at a table again (a one-time re-check)."""
 
     @property
     def pass_config(self) -> PassConfig:
@@ -132,6 +140,8 @@ class RunResult:
 
     decisions: tuple[Decision, ...]
     nothing_to_do: Decision | None = None
+    next_looks: tuple[tuple[str, datetime], ...] = ()
+    """(table, when): the one-time re-checks this run scheduled."""
 
     @property
     def headline(self) -> Decision:
@@ -153,6 +163,7 @@ class RunResult:
             **self.headline.as_result(),
             "decisions": [d.as_result() for d in self.decisions],
             "counts": self.counts(),
+            "next_looks": {table: at.isoformat() for table, at in self.next_looks},
         }
 
 
@@ -171,10 +182,12 @@ class ScaleBack:
         recorder: DecisionRecorder,
         clock: Clock,
         config: ScaleBackConfig,
+        rechecks: Rechecks | None = None,
     ) -> None:
         self._tables = tables
         self._autoscaling = autoscaling
         self._alarms = alarms
+        self._looks = LookAgain(rechecks, clock)
         self._store = store
         self._recorder = recorder
         self._clock = clock
@@ -192,15 +205,22 @@ class ScaleBack:
             config=config.pass_config,
         )
 
-    def handle(self, raw: object) -> RunResult:
-        """Parse, then run. Anything but an EventBridge Scheduled Event is a recorded `reject`."""
+    def handle(self, raw: object, recheck_target: str | None = None) -> RunResult:
+        """Parse, then run. Anything but the schedule's "Scheduled Event" or a re-check of one
+        table is a recorded `reject`. `recheck_target`: this function's ARN (re-checks it
+        schedules invoke it)."""
         try:
-            event = ScheduledEvent.model_validate(raw)
+            event: Run = ScheduledEvent.model_validate(raw)
         except ValidationError as exc:
-            return RunResult((self._reject(raw, exc),))
-        return self.run(event)
+            if not (isinstance(raw, Mapping) and raw.get("source") == RECHECK_SOURCE):
+                return RunResult((self._reject(raw, exc),))
+            try:
+                event = RecheckEvent.model_validate(raw)
+            except ValidationError as recheck_error:
+                return RunResult((self._reject(raw, recheck_error),))
+        return self.run(event, recheck_target)
 
-    def run(self, event: ScheduledEvent) -> RunResult:
+    def run(self, event: Run, recheck_target: str | None = None) -> RunResult:
         now = self._clock.now()
         raised = _by_table(self._store.all_scale_history())
         alarms: dict[str, list[ThrottlingAlarm]] = {}
@@ -213,18 +233,29 @@ class ScaleBack:
             if alarm.signal.cause in FOLLOW_UP_CAUSES
         }
         decisions: list[Decision] = []
-        for table_name in sorted(set(raised) | due):
+        looks: list[tuple[str, datetime]] = []
+        tables = (
+            [event.detail.table_name]
+            if isinstance(event, RecheckEvent)
+            else sorted(set(raised) | due)
+        )
+        for table_name in tables:
+            run = _Run(self, event, now, table_name)
             try:
-                decisions += _Run(self, event, now, table_name).table(
-                    raised.get(table_name, {}), alarms.get(table_name, [])
-                )
+                decisions += run.table(raised.get(table_name, {}), alarms.get(table_name, []))
             except _NotRecorded as failed:
                 raise failed.error from failed
-        result = RunResult(tuple(decisions), None if decisions else self._nothing(event, now))
+            if (at := run.look_again(recheck_target)) is not None:
+                looks.append((table_name, at))
+        result = RunResult(
+            tuple(decisions),
+            None if decisions else self._nothing(event, now),
+            tuple(looks),
+        )
         logger.info(
             "scale_back run finished",
             run=event.run_key,
-            tables=len(set(raised) | due),
+            tables=len(tables),
             raised=sum(len(r) for r in raised.values()),
             alarms_in_alarm=sum(len(a) for a in alarms.values()),
             counts=result.counts(),
@@ -240,10 +271,10 @@ class ScaleBack:
             error,
             self._recorder,
             self._clock,
-            expected="an EventBridge Scheduled Event",
+            expected="an EventBridge Scheduled Event or a re-check of a table",
         )
 
-    def _nothing(self, event: ScheduledEvent, now: datetime) -> Decision:
+    def _nothing(self, event: Run, now: datetime) -> Decision:
         """Logged and returned, not recorded: most runs have nothing to do."""
         return Decision(
             runbook=RUNBOOK,
@@ -263,14 +294,22 @@ class ScaleBack:
 class _Run:
     """One table in one run (a helper object: keeps the per-table state out of signatures)."""
 
-    def __init__(self, service: ScaleBack, event: ScheduledEvent, now: datetime, table: str):
+    def __init__(self, service: ScaleBack, event: Run, now: datetime, table: str):
         self.s = service
         self.event = event
+        self.trigger: TriggerKind = "recheck" if isinstance(event, RecheckEvent) else "schedule"
         self.now = now
         self.table_name = table
         self.owner = f"{event.run_key}#{uuid.uuid4().hex}"
         self.changed = False
         """Whether this table got (or, on a resumed run, already got) a change in this run."""
+        self.raised_now = False
+        """Whether this run asked for a raise (its re-check is due when it should land)."""
+        self.updating = False
+        self.records: Raised = {}
+        self.holds_until: list[datetime] = []
+        self.looked = False
+        """Whether the table was looked at (a re-check is only asked for after a look)."""
 
     @property
     def config(self) -> ScaleBackConfig:
@@ -297,10 +336,14 @@ class _Run:
                     follow_up, diagnosis = self._follow_up(description, policy, alarms)
                     decisions += follow_up
                     raised = _by_unit(self.s._store.scale_records(self.table_name))
+                    decisions += self._mitigated(raised, diagnosis)
                     if self.changed:
                         description = self.s._tables.describe(self.table_name)
                 in_alarm = tuple(sorted({a.alarm.alarm_name for a in alarms}))
                 decisions += self._scale_back(description, policy, raised, in_alarm, diagnosis)
+                self.records = raised
+                self.updating = _updating(description)
+                self.looked = policy.managed
                 return decisions
         except TableBusyError as exc:
             return [self._table_outcome(raised, Action.HOLD, "hold.locked", f"still busy: {exc}")]
@@ -326,6 +369,64 @@ class _Run:
                 )
             ]
 
+    # -- the next look ---------------------------------------------------------------------------
+
+    def look_again(self, recheck_target: str | None) -> datetime | None:
+        """Schedule the table's next look where a change has not landed yet or an episode is
+        not over (docs/architecture.md, "The control loop"); the schedule covers the rest."""
+        if not self.looked:
+            return None
+        raises = [r for r in self.records.values() if r.action in RAISES]
+        look = next_look(
+            self.now,
+            changed=self.raised_now,
+            updating=self.updating,
+            unsettled=any(not r.pending and r.mitigated_at is None for r in raises),
+            last_raise_at=max((r.scaled_at for r in raises), default=None),
+            holds_until=self.holds_until,
+            policy=self.config.looks,
+        )
+        if look is None:
+            return None
+        return self.s._looks.ask(
+            self.table_name,
+            look,
+            account=self.event.account,
+            region=self.event.region,
+            target_arn=recheck_target,
+        )
+
+    def _mitigated(self, raised: Raised, diagnosis: Diagnosis | None) -> list[Decision]:
+        """Episodes this look shows over: their time to mitigation, recorded once."""
+        found = []
+        for episode in mitigated(raised, diagnosis):
+            record = raised[episode.key]
+            done = replace(record, mitigated_at=episode.stopped_at)
+            self.s._store.save_scale_history(self.table_name, *episode.key, done)
+            raised[episode.key] = done
+            found.append(self._record(self._mitigation_decision(episode)))
+        return found
+
+    def _mitigation_decision(self, episode: Mitigated) -> Decision:
+        index, dimension = episode.key
+        where = f"{dimension.value}s of {'index ' + index if index else 'the table'}"
+        return self._decision(
+            index,
+            dimension,
+            "episode",
+            action=Action.SKIP,
+            rule="episode.mitigated",
+            reason=f"{where} of {self.table_name}: throttling stopped at "
+            f"{episode.stopped_at:%H:%M} UTC, {episode.seconds / 60:g} min after the first "
+            f"throttled minute ({episode.started_at:%H:%M} UTC)",
+            dry_run=self.config.dry_run,
+            inputs={
+                "episode_start": episode.started_at.isoformat(),
+                "mitigated_at": episode.stopped_at.isoformat(),
+            },
+            time_to_mitigation=episode.seconds,
+        )
+
     # -- the throttle pass ---------------------------------------------------------------------
 
     def _follow_up(
@@ -350,6 +451,7 @@ class _Run:
             return [resumed], result.diagnosis
         plan = result.plan
         self.changed |= plan.action in _CHANGES  # a raise, or a decrease an intent asked for
+        self.raised_now |= plan.to_apply and not result.dry_run
         if result.settled_intent == self.event.run_key:
             # this run's own scale-back, made on a retry: its "back" decision reports it
             return [], result.diagnosis
@@ -476,9 +578,14 @@ class _Run:
         policy = self.config.policy
         plan = precheck(case, policy)
         if plan is not None:
+            if plan.until is not None:
+                self.holds_until.append(plan.until)
             return case, plan
         case = replace(case, activity=_activity(diagnosis, case.index_name, case.dimension))
-        return case, decide_scale_back(case, policy)
+        plan = decide_scale_back(case, policy)
+        if plan.until is not None:
+            self.holds_until.append(plan.until)
+        return case, plan
 
     def _act(self, case: ScaleBackCase, plan: BackPlan, *, dry_run: bool) -> Decision:
         index, dimension = case.index_name, case.dimension
@@ -597,7 +704,9 @@ class _Run:
     def _resume(
         self, index: str | None, dimension: Dimension | None, kind: RecordKind
     ) -> Decision | None:
-        key = run_record_key(self.table_name, self.event.time, index, dimension, kind)
+        key = run_record_key(
+            self.table_name, self.event.time, index, dimension, kind, trigger=self.trigger
+        )
         try:
             return self.s._recorder.resume(key)
         except AutoresponderError as exc:
@@ -632,6 +741,7 @@ class _Run:
         state_timestamp: datetime | None = None,
         findings: Sequence[str] = (),
         diagnosis: Diagnosis | None = None,
+        time_to_mitigation: float | None = None,
     ) -> ScaleBackDecision:
         return ScaleBackDecision(
             runbook=RUNBOOK,
@@ -655,9 +765,11 @@ class _Run:
             inputs=dict(inputs or {}),
             findings=list(findings),
             diagnosis=diagnosis.as_record() if diagnosis is not None else None,
+            time_to_mitigation=time_to_mitigation,
             decided_at=self.s._clock.now(),
             run_at=self.event.time,
             kind=kind,
+            trigger=self.trigger,
             hold_reason=hold_reason,
             announce=announce,
         )
@@ -718,7 +830,22 @@ def _activity(
     unit = diagnosis.unit(index_name, dimension)
     if unit is None:
         return WindowActivity()
-    return WindowActivity(consumed_peak=unit.demand_peak, throttle_events=unit.throttled_events)
+    return WindowActivity(
+        consumed_peak=unit.demand_peak,
+        throttle_events=unit.throttled_events,
+        peak_at=unit.demand_peak_at,
+        last_throttled_at=unit.last_throttled_at,
+    )
+
+
+Run = ScheduledEvent | RecheckEvent
+"""What runs scale_back: the 15-minute schedule (every table) or a re-check (one table)."""
+TriggerKind = Literal["schedule", "recheck"]
+
+
+def _updating(table: TableDescription) -> bool:
+    units = [table.table, *table.indexes.values()]
+    return table.status == UPDATING or any(u.status == UPDATING for u in units)
 
 
 def _by_unit(records: Mapping[tuple[str | None, Dimension], ScaleHistory]) -> Raised:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from autoresponder.domain.alarm_target import AlarmedTable, Unresolved, resolve_table
 from autoresponder.domain.cost import Prices, hourly_delta
+from autoresponder.domain.next_look import LookPolicy, next_look
 from autoresponder.domain.scale_back import ScaleBackPolicy
 from autoresponder.domain.scaling import (
     AlarmEvidence,
@@ -43,8 +44,10 @@ from autoresponder.services.ports import (
     Clock,
     DecisionStore,
     MetricDataReader,
+    Rechecks,
     TableReader,
 )
+from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import reject
 from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
@@ -64,6 +67,10 @@ class ThrottleRunbookConfig:
     max_attempts: int = 3
     back: ScaleBackPolicy = field(default_factory=ScaleBackPolicy)
     """The scale-back's window, which a raise soon after a decrease doubles."""
+    looks: LookPolicy = field(default_factory=LookPolicy)
+    """When to look at the table again after a change (a one-time re-check)."""
+    recheck_target: str | None = None
+    """scale_back's ARN: the re-checks run there (the same pass, then the scale-back)."""
 
     @property
     def pass_config(self) -> PassConfig:
@@ -87,9 +94,11 @@ class ScaleOnThrottle:
         recorder: DecisionRecorder,
         clock: Clock,
         config: ThrottleRunbookConfig,
+        rechecks: Rechecks | None = None,
     ) -> None:
         self._tables = tables
         self._alarms = alarms
+        self._looks = LookAgain(rechecks, clock)
         self._store = store
         self._recorder = recorder
         self._clock = clock
@@ -128,7 +137,7 @@ class ScaleOnThrottle:
         if key is not None and (previous := self._recorder.resume(key)) is not None:
             return previous
         try:
-            plan, result = self._act(event, alarmed)
+            plan, result, look = self._act(event, alarmed)
         except RetryableError as exc:
             return self._defer(event, alarmed, exc)
         except ResourceNotFoundError as exc:
@@ -138,7 +147,7 @@ class ScaleOnThrottle:
             return self._fail(event, alarmed, exc)
         # Recording and notifying stay outside the try: a failed publish raises (Lambda retries,
         # the retry announces the recorded decision), it never turns it into a defer or a fail.
-        return self._finish(event, alarmed, plan, result=result)
+        return self._finish(event, alarmed, plan, result=result, next_look_at=look)
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -160,12 +169,12 @@ class ScaleOnThrottle:
 
     def _act(
         self, event: AlarmStateChangeEvent, alarmed: AlarmedTable
-    ) -> tuple[Plan, PassResult | None]:
+    ) -> tuple[Plan, PassResult | None, datetime | None]:
         table_name = alarmed.table_name
         table_policy = TablePolicy.from_tags(self._tables.tags(event.table_arn(table_name)))
         refused = gate(table_name, table_policy)
         if refused is not None:
-            return refused, None
+            return refused, None, None
         trigger = Trigger(event.idempotency_key, _evidence(event, alarmed), alarmed.series)
         now = self._clock.now()
         owner = event.idempotency_key
@@ -174,9 +183,37 @@ class ScaleOnThrottle:
         plan = result.plan
         if plan.action is Action.DEFER:
             if plan.rule == "updating.defer":
+                self._look_again(event, table_name, updating=True)  # besides Lambda's retries
                 raise TableBusyError(plan.reason, table=table_name)
             raise MetricsNotReadyError(plan.reason, table=table_name)
-        return plan, result
+        look = None
+        if plan.to_apply and not result.dry_run:
+            look = self._look_again(event, table_name, updating=False)
+        return plan, result, look
+
+    def _look_again(
+        self, event: AlarmStateChangeEvent, table_name: str, *, updating: bool
+    ) -> datetime | None:
+        """The table's re-check: when the change should have landed (or, UPDATING, soon)."""
+        now = self._clock.now()
+        look = next_look(
+            now,
+            changed=not updating,
+            updating=updating,
+            unsettled=False,
+            last_raise_at=now,
+            holds_until=(),
+            policy=self._config.looks,
+        )
+        if look is None:
+            return None
+        return self._looks.ask(
+            table_name,
+            look,
+            account=event.account,
+            region=event.region,
+            target_arn=self._config.recheck_target,
+        )
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -228,6 +265,7 @@ class ScaleOnThrottle:
         *,
         result: PassResult | None = None,
         extra_inputs: Mapping[str, Any] | None = None,
+        next_look_at: datetime | None = None,
     ) -> Decision:
         inputs: dict[str, Any] = {
             "metrics": sorted({t.metric_name for t in alarmed.targets}) if alarmed else [],
@@ -282,6 +320,7 @@ class ScaleOnThrottle:
             account=event.account,
             inputs=inputs,
             diagnosis=diagnosis.as_record() if diagnosis is not None else None,
+            next_look_at=next_look_at,
             decided_at=self._clock.now(),
         )
         return self._recorder.finish(decision)

@@ -21,8 +21,10 @@ from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
 from autoresponder.adapters.decision_store import DynamoDBDecisionStore
 from autoresponder.adapters.event_bus import EventBridgeDecisionBus
+from autoresponder.adapters.scheduler import EventBridgeScheduler
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
+from autoresponder.domain.next_look import LookPolicy
 from autoresponder.errors import RetryableError
 from autoresponder.models.decision import Decision
 from autoresponder.observability import (
@@ -34,7 +36,7 @@ from autoresponder.observability import (
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import ALARM_STATE_CHANGE, Origin, reject, skip_foreign
-from autoresponder.settings import get_settings
+from autoresponder.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -69,6 +71,28 @@ def recorder() -> DecisionRecorder:
 
 def clock() -> SystemClock:
     return SystemClock()
+
+
+@lru_cache(maxsize=1)
+def rechecks() -> EventBridgeScheduler | None:
+    """One-time re-checks of a table (EventBridge Scheduler), or none when not configured."""
+    settings = get_settings()
+    if not settings.recheck_schedule_group or not settings.recheck_role_arn:
+        return None
+    return EventBridgeScheduler(
+        settings.recheck_schedule_group,
+        settings.recheck_role_arn,
+        settings.recheck_target_arn,
+        region=settings.aws_region,
+    )
+
+
+def look_policy(settings: Settings) -> LookPolicy:
+    return LookPolicy(
+        after_change=timedelta(seconds=settings.recheck_after_change_seconds),
+        step=timedelta(seconds=settings.recheck_step_seconds),
+        patience=timedelta(minutes=settings.recheck_patience_minutes),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from autoresponder.wiring.common import (
     counting_every_outcome,
     decision_store,
     forced_dry_run,
+    rechecks,
     recorder,
     skip_foreign_event,
     with_dry_run,
@@ -33,6 +34,7 @@ def scale_back_config(settings: Settings) -> ScaleBackConfig:
         dry_run=settings.dry_run,
         lookback=throttle.lookback,
         lock_seconds=settings.lock_seconds,
+        looks=throttle.looks,
     )
 
 
@@ -53,6 +55,7 @@ def service(dry_run: bool = False) -> ScaleBack:
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(scale_back_config(settings), dry_run),
+        rechecks=rechecks(),
     )
 
 
@@ -69,6 +72,8 @@ def runner() -> Callable[[object, Any], dict[str, Any]]:
         foreign = skip_foreign_event(RUNBOOK, raw, context)
         if foreign is not None:
             return foreign.as_result()
-        return service(forced_dry_run()).handle(raw).as_result()
+        own = getattr(context, "invoked_function_arn", None)  # re-checks come back here
+        target = get_settings().recheck_target_arn or (own if isinstance(own, str) else None)
+        return service(forced_dry_run()).handle(raw, recheck_target=target).as_result()
 
     return counting_every_outcome(RUNBOOK, run)

@@ -25,6 +25,8 @@ from autoresponder.wiring.common import (
     clock,
     decision_store,
     forced_dry_run,
+    look_policy,
+    rechecks,
     recorder,
     respond_once_per_delivery,
     with_dry_run,
@@ -58,6 +60,8 @@ def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
         dry_run=settings.dry_run,
         lookback=timedelta(minutes=settings.metric_lookback_minutes),
         back=scale_back_policy(settings),
+        looks=look_policy(settings),
+        recheck_target=settings.recheck_target_arn,
         lock_seconds=settings.lock_seconds,
         max_attempts=settings.max_delivery_attempts,
     )
@@ -80,6 +84,7 @@ def service(dry_run: bool = False) -> ScaleOnThrottle:
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(throttle_config(settings), dry_run),
+        rechecks=rechecks(),
     )
 
 
