@@ -225,11 +225,6 @@ class InMemoryDecisionStore:
         if record is not None and record.event_key == event_key:
             self.history[key] = replace(record, status=IntentStatus.APPLIED, applied_at=at)
 
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None:
-        return self.history.get((table_name, index_name, dimension))
-
     def save_scale_history(
         self, table_name: str, index_name: str | None, dimension: Dimension, history: ScaleHistory
     ) -> None:

@@ -271,18 +271,6 @@ class DynamoDBDecisionStore(AwsAdapter):
 
     # -- scale history -----------------------------------------------------------------------
 
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None:
-        answer = self._call(
-            "GetItem",
-            TableName=self.table_name,
-            Key={"pk": _s(SCALE_PK), "sk": _s(scale_sort_key(table_name, index_name, dimension))},
-            ConsistentRead=True,
-        )
-        item = answer.get("Item")
-        return parse_history(item) if item else None
-
     def scale_records(self, table_name: str) -> dict[UnitKey, ScaleHistory]:
         """Every capacity record of one table (its GSIs included), in one Query."""
         found: dict[UnitKey, ScaleHistory] = {}
