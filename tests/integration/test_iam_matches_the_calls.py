@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ from botocore import handlers
 
 from local import EVENTS, demo
 from local.emulator import local_aws
-from local.event_metrics import publish_for
 from local.runtime import LocalLambdaContext, function_environment, invoke
 from local.scale_back_demo import fast_forward
 from local.seed import seed_demo_account
@@ -106,7 +104,9 @@ def made() -> dict[str, Any]:
     ]
     with calls_by_function() as (seen, current), local_aws() as aws:
         account = seed_demo_account(aws.session())
-        cloudwatch, published = aws.client("cloudwatch"), set[str]()
+        # the story runs at the real time, as `make demo` does: the demo's own observer
+        # publishes each event's metrics at the time its functions read
+        observer = demo.local_observer(aws, account)
         aws.client("ssm").put_parameter(Name=KILL_SWITCH, Value="false", Type="String")
         environment = {
             **account.function_environment(),
@@ -124,7 +124,7 @@ def made() -> dict[str, Any]:
                     region=account.region,
                     account_id=account.account_id,
                 )
-                publish_for(step.event, cloudwatch, datetime.now(UTC), published)
+                observer.publish(step.event)
                 with fast_forward(ahead) if ahead else nullcontext():
                     invoke(step.function, event, context)
         current["function"] = "-"
