@@ -19,10 +19,10 @@ responder's `domain/decrease_budget.py` encodes).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from autoresponder.domain.decrease_budget import decrease_budget, start_of_day
 from autoresponder.models.table import (
@@ -107,6 +107,7 @@ class SimConfig:
     update_delay: int = 3
     """Minutes from the UpdateTable call until the new capacity is in effect (UPDATING)."""
     burst_seconds: int = BURST_SECONDS
+    """Seconds' worth of unused capacity kept as burst capacity (0: no burst capacity)."""
     price_per_unit_hour: float = 0.00065
     """USD per provisioned WCU-hour (us-east-1), the settings' default."""
     start: datetime = START
@@ -266,6 +267,8 @@ class Run:
     points: tuple[Datapoint, ...]
     changes: tuple[Change, ...]
     notes: tuple[str, ...] = ()
+    calls: Mapping[str, int] = field(default_factory=dict)
+    """The AWS calls the strategy made (the responder's functions count theirs)."""
 
 
 def simulate(
@@ -282,7 +285,8 @@ def simulate(
         strategy.act(minute, table)
         table.serve(minute, wanted)
     notes = tuple(getattr(strategy, "notes", ()))
-    return Run(trace_name, strategy.name, tuple(table.history), tuple(table.changes), notes)
+    calls = dict(sorted(getattr(strategy, "calls", {}).items()))
+    return Run(trace_name, strategy.name, tuple(table.history), tuple(table.changes), notes, calls)
 
 
 # ------------------------------------------------------------------------------------------
@@ -317,6 +321,7 @@ class Summary:
     cost: float
     increases: int
     decreases: int
+    aws_calls: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def throttled_share(self) -> float:
@@ -333,6 +338,32 @@ class Summary:
     @property
     def unmitigated(self) -> int:
         return sum(1 for e in self.episodes if e.mitigated_at is None)
+
+    def as_json(self) -> dict[str, Any]:
+        """`bench/out/backtest.json`'s entry for one trace and strategy."""
+        return {
+            "trace": self.trace,
+            "strategy": self.strategy,
+            "demand_units": round(self.demand_units, 1),
+            "throttled_units": round(self.throttled_units, 1),
+            "throttled_share": round(self.throttled_share, 5),
+            "minutes_throttled": self.minutes_throttled,
+            "episodes": [
+                {
+                    "start": e.start,
+                    "end": e.end,
+                    "mitigated_at": e.mitigated_at,
+                    "minutes_to_mitigation": e.minutes_to_mitigation,
+                }
+                for e in self.episodes
+            ],
+            "time_to_mitigation": self.worst_time_to_mitigation,
+            "capacity_hours": round(self.capacity_hours, 2),
+            "cost": round(self.cost, 4),
+            "increases": self.increases,
+            "decreases": self.decreases,
+            "aws_calls": dict(self.aws_calls),
+        }
 
 
 def episodes(points: Sequence[Datapoint], gap: int = 5) -> tuple[Episode, ...]:
@@ -372,6 +403,7 @@ def summarize(run: Run, config: SimConfig | None = None) -> Summary:
         cost=hours * config.price_per_unit_hour,
         increases=sum(1 for c in run.changes if c.after > c.before),
         decreases=sum(1 for c in run.changes if c.after < c.before),
+        aws_calls=dict(run.calls),
     )
 
 

@@ -1,6 +1,6 @@
 """Demand traces: units per second requested in each minute, and the table's starting point.
 
-Four synthetic shapes (deterministic: the noise has a fixed seed) and, from
+Five synthetic shapes (deterministic: the noise has a fixed seed) and, from
 `bench/fetch_trace.py`, a real table's last 14 days of `Consumed*CapacityUnits`.
 """
 
@@ -41,7 +41,7 @@ def _noisy(values: Sequence[float], seed: int, spread: float = 0.03) -> tuple[fl
 def step_spike(factor: float = 10.0) -> Trace:
     """30 min at the base, 120 min at `factor` times it, 150 min back at the base."""
     demand = [BASE] * 30 + [BASE * factor] * 120 + [BASE] * 150
-    return Trace("step_10x", f"{factor:g}x step spike (120 min)", _noisy(demand, 1))
+    return Trace(f"step_{factor:g}x", f"{factor:g}x step spike (120 min)", _noisy(demand, 1))
 
 
 def ramp(factor: float = 3.0, minutes: int = 30) -> Trace:
@@ -68,4 +68,4 @@ def flash_crowd(factor: float = 8.0, minutes: int = 5) -> Trace:
 
 
 def synthetic() -> list[Trace]:
-    return [step_spike(), ramp(), daily_cycle(), flash_crowd()]
+    return [step_spike(), step_spike(20.0), ramp(), daily_cycle(), flash_crowd()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +16,7 @@ from autoresponder.models.table import Capacity, Dimension, OnDemandLimits, Scal
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import RunResult, ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
-from tests.builders import alarm_event, on_demand_table, provisioned_table
+from tests.builders import alarm_event, merged, on_demand_table, provisioned_table, published
 from tests.fakes import FakeAlarms, FakeAutoScaling, FakeMetrics, FixedClock, RecordingNotifier
 from tests.scale_back_fakes import (
     BudgetedTables,
@@ -48,7 +48,10 @@ class World:
     alarms: FakeActiveAlarms = field(default_factory=FakeActiveAlarms)
     store: ScaleBackStore = field(default_factory=ScaleBackStore)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
-    policy: ScaleBackPolicy = field(default_factory=ScaleBackPolicy)
+    policy: ScaleBackPolicy = field(
+        # the window these runs were written for (the default is 10 minutes)
+        default_factory=lambda: ScaleBackPolicy(stabilization=timedelta(minutes=15))
+    )
     dry_run: bool = False
 
     @property
@@ -86,7 +89,7 @@ class World:
             store=self.store,
             recorder=self.recorder(),
             clock=self.clock,
-            config=ThrottleRunbookConfig(policy=ScalingPolicy(), prices=Prices()),
+            config=ThrottleRunbookConfig(policy=ScalingPolicy(), prices=Prices(), back=self.policy),
         )
 
     def run(self, when: datetime | None = None) -> RunResult:
@@ -252,6 +255,33 @@ def test_a_scale_back_goes_straight_to_the_peak_plus_headroom(world):
     assert as_result["runbook"] == "scale_back"
     assert as_result["counts"] == {"scale_down": 1}
     assert [d["action"] for d in as_result["decisions"]] == ["scale_down"]
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        # a 10-minute window: the 200/s peak 20 minutes ago is over, 40/s + 25 % → original
+        pytest.param(10, Capacity(read=100, write=100), id="default-window-forgets-the-peak"),
+        # a doubled 30-minute window (a re-throttle soon after a decrease) still holds it
+        pytest.param(30, Capacity(read=100, write=250), id="doubled-window-keeps-the-peak"),
+    ],
+)
+def test_each_unit_reads_its_own_window_from_one_observation(window, expected):
+    clock = FixedClock(at("12:00"))
+    tables = BudgetedTables(clock=clock)
+    tables.add(provisioned_table(read=100, write=400), MANAGED)
+    world = World(clock=clock, tables=tables, policy=ScaleBackPolicy())
+    before = Capacity(read=100, write=100)
+    history = raised(before, before.with_(WRITE, 400), at=clock.now() - timedelta(hours=2))
+    world.seed(replace(history, stabilization_minutes=window))
+    world.metrics.points = merged(
+        published(consumed=200, cause=None, minutes=3, end=clock.now() - timedelta(minutes=20)),
+        published(consumed=40, cause=None, minutes=17, end=clock.now()),
+    )
+    result = world.run()
+    calls = world.metrics.calls
+    assert world.capacity() == expected, result.headline.reason
+    assert calls == 1  # one GetMetricData for the table, whatever its units' windows
 
 
 def test_a_throttle_right_after_a_step_down_is_met_at_once_and_doubles_the_window(world):

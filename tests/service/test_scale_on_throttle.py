@@ -233,6 +233,23 @@ def test_updating_table_defers_and_the_last_attempt_is_notified(world):
     assert world.tables.changes == []
 
 
+def test_an_alarm_while_its_own_raise_is_in_flight_is_a_quiet_skip(world):
+    """The raise 50 → 100 was made; UpdateTable takes longer than Lambda's retries (DynamoDB
+    still shows 50 and UPDATING): the next alarm's event finds its demand covered by the change
+    in flight: a skip, no retry, no "gave up" page, nothing asked twice."""
+    world.service().handle(alarm_event())
+    world.tables.add(
+        provisioned_table(status="UPDATING", indexes={"by-customer": (50, 25)}), MANAGED
+    )
+    world.tables.changes.clear()
+    later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=1))
+    for _ in range(3):  # whatever the delivery attempt
+        decision = world.service().handle(later)
+        assert (decision.action, decision.rule) == ("skip", "updating.in_flight")
+    assert world.tables.changes == []
+    assert len(world.notifier.sent) == 1  # the raise's own notification only
+
+
 def test_resource_in_use_defers_and_restores_the_record(world):
     world.tables.fail_with = TableBusyError("UpdateTable failed: ResourceInUseException")
     with pytest.raises(TableBusyError):

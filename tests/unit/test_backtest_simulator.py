@@ -115,3 +115,14 @@ def test_summary_of_a_table_left_alone():
     assert summary.cost == pytest.approx(11 * 100 / 60 * 0.001)
     assert (summary.increases, summary.decreases) == (0, 0)
     assert summary.worst_time_to_mitigation is None and summary.unmitigated == 1
+
+
+def test_without_burst_capacity_a_spike_throttles_from_its_first_minute():
+    """500/s against 100 after 5 quiet minutes: 300 s of burst (30,000 units) serve the whole
+    first spike minute and part of the second; without burst capacity the first throttles."""
+    demand = [50.0] * 5 + [500.0] * 5
+    with_burst = summarize(simulate("t", demand, 100, NoAutomation(), SimConfig()))
+    without = summarize(simulate("t", demand, 100, NoAutomation(), SimConfig(burst_seconds=0)))
+    assert [e.start for e in with_burst.episodes] == [6]
+    assert [e.start for e in without.episodes] == [5]
+    assert without.throttled_units - with_burst.throttled_units == 30_000

@@ -726,3 +726,25 @@ def test_rejected_requests_always_add_to_the_demand():
     unit = write_unit(points)
     assert unit.throttled
     assert unit.demand_peak is not None and unit.demand_peak >= 10.0
+
+
+def test_one_read_narrowed_to_a_shorter_window_forgets_what_came_before_it():
+    """A 30-minute read serves the scale-back's 10-minute window: a peak 20 minutes ago and
+    the throttling with it are not in the last 10 minutes."""
+    end = NOW.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    points = merged(
+        published(consumed=50, rejected=150, end=NOW - timedelta(minutes=15), minutes=5),
+        published(consumed=40, end=NOW, minutes=15, cause=None),
+    )
+    wide = diagnose(TABLE, points, end - timedelta(minutes=31), end)
+    narrow = wide.over_last(timedelta(minutes=10))
+    writes, recent = wide.unit(None, WRITE), narrow.unit(None, WRITE)
+    assert writes is not None and recent is not None
+    assert writes.throttled and writes.demand_peak == pytest.approx(200.0)
+    assert not recent.throttled
+    assert recent.demand_peak == pytest.approx(40.0)
+    assert narrow.start == end - timedelta(minutes=11)
+    assert narrow.end == wide.end
+    # a window as long as the read (or longer) is the read itself
+    assert wide.over_last(timedelta(minutes=30)) is wide
+    assert wide.over_last(timedelta(hours=2)) is wide

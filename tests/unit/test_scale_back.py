@@ -42,7 +42,8 @@ from tests.builders import on_demand_table, provisioned_table
 from tests.scale_back_fakes import FakeActiveAlarms, quota_allows
 
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-POLICY = ScaleBackPolicy()
+POLICY = ScaleBackPolicy(stabilization=timedelta(minutes=15))
+"""The window these cases were written for (the default is 10 minutes)."""
 MANAGED = TablePolicy(managed=True)
 WRITE = Dimension.WRITE
 RUN = "scale_back@2026-11-20T14:00:00+00:00"

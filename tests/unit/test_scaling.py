@@ -18,6 +18,7 @@ from autoresponder.domain.scaling import (
     ALREADY_APPLIED,
     AlarmEvidence,
     Change,
+    IntentStatus,
     Limits,
     Plan,
     ScaleHistory,
@@ -434,6 +435,64 @@ PLAN_CASES = [
         Action.DEFER,
         "updating.defer",
         GSI,
+        None,
+    ),
+    (
+        # the responder's own raise 50 → 80 is in flight (DescribeTable shows 50 until it lands)
+        # and covers the demand of 60 measured now: a retry would find the same; no defer, no
+        # page (62 in flight would do too: not short once landed, as _verdict judges it)
+        "own-raise-in-flight-covers",
+        case(
+            WRITES_SHORT,
+            table=provisioned_table(status="UPDATING"),
+            records={(None, WRITE): raised(1, before=RAISED, after=Capacity(read=100, write=80))},
+        ),
+        Action.SKIP,
+        "updating.in_flight",
+        None,
+        None,
+    ),
+    (
+        # 50 → 58 in flight, demand 60: still short once it lands
+        "own-raise-in-flight-too-small",
+        case(
+            WRITES_SHORT,
+            table=provisioned_table(status="UPDATING"),
+            records={(None, WRITE): raised(1, before=RAISED, after=Capacity(read=100, write=58))},
+        ),
+        Action.DEFER,
+        "updating.defer",
+        None,
+        None,
+    ),
+    (
+        "own-raise-intent-not-made",
+        case(
+            WRITES_SHORT,
+            table=provisioned_table(status="UPDATING"),
+            records={
+                (None, WRITE): replace(
+                    raised(1, before=RAISED, after=Capacity(read=100, write=80)),
+                    status=IntentStatus.PENDING,
+                )
+            },
+        ),
+        Action.DEFER,
+        "updating.defer",
+        None,
+        None,
+    ),
+    (
+        # someone else's update in flight: the table no longer shows the raise's start
+        "updating-elsewhere-after-own-raise",
+        case(
+            WRITES_SHORT,
+            table=provisioned_table(status="UPDATING"),
+            records={(None, WRITE): raised(30, before=WAS, after=Capacity(read=100, write=80))},
+        ),
+        Action.DEFER,
+        "updating.defer",
+        None,
         None,
     ),
     # -- the cooldown

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     """How long a per-table lock is held at most (guards read-modify-write of capacity)."""
 
     # scale_back (scheduled: follow-ups while throttling lasts, scale-back when it is over)
-    scale_back_stabilization_minutes: PositiveInt = 15
+    scale_back_stabilization_minutes: PositiveInt = 10
     """A raise is scaled back only after this long without throttling and with the demand
     below the raised value (also the window the peak demand is read over); doubled for a unit
     that throttled again within `scale_back_flap_minutes` of a decrease."""

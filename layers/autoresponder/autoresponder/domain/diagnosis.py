@@ -211,6 +211,21 @@ class Diagnosis:
     """The newest minute any series answered for (publishing lag shows as an old one)."""
     alarm_points: Mapping[Series, Mapping[datetime, float]] = field(default_factory=dict)
     """The alarm's own series, as GetMetricData answered them."""
+    table: TableDescription | None = field(default=None, compare=False, repr=False)
+    points: Points = field(default_factory=dict, compare=False, repr=False)
+    """Everything GetMetricData answered (for `over_last`)."""
+
+    def over_last(self, window: timedelta) -> Diagnosis:
+        """The same observation narrowed to its last `window` (one read serves a throttle
+        decision over the lookback and a scale-back over each unit's own window)."""
+        start = self.end - window - PERIOD
+        if start <= self.start or self.table is None:
+            return self
+        narrowed = {
+            series: {t: v for t, v in values.items() if t >= start}
+            for series, values in self.points.items()
+        }
+        return diagnose(self.table, narrowed, start, self.end, tuple(self.alarm_points))
 
     def unit(self, index_name: str | None, dimension: Dimension) -> UnitDiagnosis | None:
         for unit in self.units:
@@ -251,7 +266,7 @@ def diagnose(
     ]
     units = _with_back_pressure(units)
     own = {s: points.get(s, {}) for s in alarm_series}
-    return Diagnosis(table.table_name, start, end, tuple(units), newest, own)
+    return Diagnosis(table.table_name, start, end, tuple(units), newest, own, table, points)
 
 
 FIXABLE = frozenset({ThrottleCause.PROVISIONED, ThrottleCause.ON_DEMAND_MAX})

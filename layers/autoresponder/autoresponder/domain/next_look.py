@@ -9,6 +9,7 @@ table, the same pass as an alarm's. The 15-minute schedule stays only as a safet
 | a change was just asked for                       | when it should have landed                 |
 | the table (or the index) is UPDATING              | in a short step, for a while               |
 | a raise landed, throttling not yet seen to stop   | in a short step: a shortfall raises again  |
+| after a raise, demand climbing into its headroom  | in a short step: raise before it throttles |
 | a scale-back waits for a known time               | then (its window ends, a decrease allowed) |
 
 Time to mitigation: from the episode's first throttled datapoint to the minute throttling
@@ -21,8 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from autoresponder.domain.diagnosis import PERIOD, Diagnosis
+from autoresponder.domain.diagnosis import PERIOD, Diagnosis, Trend
 from autoresponder.domain.scaling import RAISES, ScaleHistory, UnitKey
+from autoresponder.models.table import TableDescription
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def next_look(
     changed: bool,
     updating: bool,
     unsettled: bool,
+    tight: bool = False,
     last_raise_at: datetime | None,
     holds_until: Iterable[datetime],
     policy: LookPolicy,
@@ -62,6 +65,8 @@ def next_look(
         found.append(NextLook(now + policy.step, "the table is UPDATING"))
     elif unsettled and fresh:
         found.append(NextLook(now + policy.step, "the raise has landed: is throttling over?"))
+    elif tight and fresh:
+        found.append(NextLook(now + policy.step, "the demand is climbing into the headroom"))
     for until in holds_until:
         at = max(until + policy.metrics_delay, now + policy.step)
         found.append(NextLook(at, "a scale-back waits until then"))
@@ -105,3 +110,24 @@ def mitigated(
             continue
         found.append(Mitigated(key, started, stopped))
     return found
+
+
+def headroom_eaten(
+    table: TableDescription, diagnosis: Diagnosis | None, headroom_percent: float
+) -> bool:
+    """Whether a provisioned resource's newest demand, not falling, has eaten more than half
+    the headroom a raise gives (a ramp, or burst capacity being spent): another look soon may
+    raise before anything throttles, where no alarm would send a new event."""
+    if diagnosis is None or table.is_on_demand:
+        return False
+    for unit in diagnosis.units:
+        capacity = table.unit(unit.index_name)
+        if capacity is None or capacity.provisioned is None or unit.demand_latest is None:
+            continue
+        if unit.trend is Trend.FALLING:
+            continue
+        if unit.demand_latest * (1 + headroom_percent / 200) > capacity.provisioned.of(
+            unit.dimension
+        ):
+            return True
+    return False

@@ -3,7 +3,7 @@
 For every table, index and dimension the responder raised (its `ScaleHistory` holds the
 original value), go back to what the table needs once the episode is over:
 
-- only after a stabilization window since the last raise (15 minutes by default; doubled for a
+- only after a stabilization window since the last raise (10 minutes by default; doubled for a
   unit that throttled again soon after a decrease), in which nothing was throttled and the
   demand stayed below the raised value;
 - straight to the window's peak demand plus headroom, never below the original, in ONE
@@ -58,7 +58,7 @@ FOLLOW_UP_CAUSES = frozenset(
 
 @dataclass(frozen=True)
 class ScaleBackPolicy:
-    stabilization: timedelta = timedelta(minutes=15)
+    stabilization: timedelta = timedelta(minutes=10)
     """How long an episode must have been over (no throttling, demand below the raised value)
     before a scale-back; a unit's record may carry a doubled window (`stabilization_for`)."""
     max_stabilization: timedelta = timedelta(hours=24)

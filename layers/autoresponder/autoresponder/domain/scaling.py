@@ -18,7 +18,9 @@ demand) moves at most `max_multiple` × the current value and a measured demand 
 `max_measured_multiple` ×; within the cooldown after a raise, another raise needs a shortfall
 measured by CloudWatch (never datapoints the event claims). One capacity change per pass (the
 table goes UPDATING and refuses another): the resource short by the most goes first, the others
-wait for the next look.
+wait for the next look. A raise wanted while the resource is UPDATING waits (defer: Lambda
+retries), unless the change in flight is the responder's own and already covers it (skip: a
+retry would find the same, and its failure would page someone for nothing).
 """
 
 from __future__ import annotations
@@ -706,6 +708,20 @@ def _change_plan(
     all_verdicts = (*chosen, *waiting, *rest)
     where = _where(case.table.table_name, index_name)
     if UPDATING in (case.table.status, unit.status if unit else None):
+        in_flight = _own_raise_in_flight(case, chosen)
+        if in_flight is not None:
+            return Plan(
+                Action.SKIP,
+                "updating.in_flight",
+                f"{where} is UPDATING to the capacity the responder asked for at "
+                f"{_hhmm(in_flight.scaled_at)} ({_units_words(in_flight.after, chosen)}), "
+                "which covers the demand measured now: nothing more to ask; the next look after "
+                "it lands judges the new capacity",
+                dimension=change.dimension,
+                index_name=index_name,
+                verdicts=all_verdicts,
+                lines=lines,
+            )
         return Plan(
             Action.DEFER,
             "updating.defer",
@@ -732,6 +748,37 @@ def _change_plan(
         verdicts=all_verdicts,
         lines=lines,
     )
+
+
+def _own_raise_in_flight(case: ThrottleCase, chosen: Sequence[Verdict]) -> ScaleHistory | None:
+    """The responder's own raise the UPDATING resource is making, when it covers every raise
+    wanted now: made (not pending), DescribeTable still shows the value it started from (as it
+    does until the update completes), and what it asked for is not short of the demand measured
+    now (or, unmeasured, of the step wanted). None: the raise must wait (defer)."""
+    found = None
+    for verdict in chosen:
+        record = case.records.get(verdict.key)
+        if record is None or record.pending or record.action not in RAISES:
+            return None
+        started = _units(record.before, verdict.dimension)
+        asked = _units(record.after, verdict.dimension)
+        unit = case.diagnosis.unit(*verdict.key) if case.diagnosis else None
+        demand = unit.demand_peak if unit is not None and verdict.measured else None
+        needed = demand if demand is not None else verdict.wanted
+        if started != verdict.current or asked is None or needed is None or asked < needed:
+            return None
+        found = record
+    return found
+
+
+def _units(limits: Limits, dimension: Dimension) -> int | None:
+    if isinstance(limits, AutoScalingLimits):
+        return limits.min_capacity
+    return limits.of(dimension)
+
+
+def _units_words(limits: Limits, chosen: Sequence[Verdict]) -> str:
+    return ", ".join(f"{v.dimension} {_units(limits, v.dimension)}" for v in chosen)
 
 
 def _change(case: ThrottleCase, index_name: str | None, chosen: Sequence[Verdict]) -> Change:

@@ -27,7 +27,13 @@ from pydantic import ValidationError
 
 from autoresponder.domain.cost import Prices, hourly_delta
 from autoresponder.domain.diagnosis import Diagnosis
-from autoresponder.domain.next_look import LookPolicy, Mitigated, mitigated, next_look
+from autoresponder.domain.next_look import (
+    LookPolicy,
+    Mitigated,
+    headroom_eaten,
+    mitigated,
+    next_look,
+)
 from autoresponder.domain.scale_back import (
     BACK_ACTIONS,
     FOLLOW_UP_CAUSES,
@@ -38,6 +44,7 @@ from autoresponder.domain.scale_back import (
     decide_scale_back,
     pick_change,
     precheck,
+    stabilization_for,
     throttling_alarms,
     wait_for_other_change,
 )
@@ -120,17 +127,18 @@ class ScaleBackConfig:
     prices: Prices
     dry_run: bool = False
     lookback: timedelta = timedelta(minutes=15)
-    """The throttle pass's window (as scale_on_throttle); the run reads the longer of it and
-    the stabilization window, once per table."""
+    """The throttle pass's window (as scale_on_throttle); one read per table covers it and the
+    longest window of the table's raised units."""
     lock_seconds: int = 60
     looks: LookPolicy = field(default_factory=LookPolicy)
     """When to look at a table again (a one-time re-check)."""
 
     @property
     def pass_config(self) -> PassConfig:
-        window = max(self.lookback, self.policy.stabilization)
+        """The throttle pass decides over the lookback; the scale-back reads each unit's own
+        window from the same observation (`observe_for`)."""
         return PassConfig(
-            policy=self.throttle, lookback=window, dry_run=self.dry_run, back=self.policy
+            policy=self.throttle, lookback=self.lookback, dry_run=self.dry_run, back=self.policy
         )
 
 
@@ -306,6 +314,8 @@ class _Run:
         self.raised_now = False
         """Whether this run asked for a raise (its re-check is due when it should land)."""
         self.updating = False
+        self.tight = False
+        """Whether demand is climbing into a raise's headroom (look again soon)."""
         self.records: Raised = {}
         self.holds_until: list[datetime] = []
         self.looked = False
@@ -333,7 +343,9 @@ class _Run:
                 decisions: list[Decision] = []
                 diagnosis: Diagnosis | None = None
                 if policy.managed:
-                    follow_up, diagnosis = self._follow_up(description, policy, alarms)
+                    follow_up, diagnosis = self._follow_up(
+                        description, policy, alarms, self._longest_window(raised)
+                    )
                     decisions += follow_up
                     raised = _by_unit(self.s._store.scale_records(self.table_name))
                     decisions += self._mitigated(raised, diagnosis)
@@ -343,6 +355,11 @@ class _Run:
                 decisions += self._scale_back(description, policy, raised, in_alarm, diagnosis)
                 self.records = raised
                 self.updating = _updating(description)
+                self.tight = headroom_eaten(
+                    description,
+                    diagnosis.over_last(self.config.lookback) if diagnosis else None,
+                    self.config.throttle.headroom_percent,
+                )
                 self.looked = policy.managed
                 return decisions
         except TableBusyError as exc:
@@ -382,6 +399,7 @@ class _Run:
             changed=self.raised_now,
             updating=self.updating,
             unsettled=any(not r.pending and r.mitigated_at is None for r in raises),
+            tight=self.tight,
             last_raise_at=max((r.scaled_at for r in raises), default=None),
             holds_until=self.holds_until,
             policy=self.config.looks,
@@ -429,12 +447,23 @@ class _Run:
 
     # -- the throttle pass ---------------------------------------------------------------------
 
+    def _longest_window(self, raised: Raised) -> timedelta:
+        """How far back the table is read: the longest window of its raised units."""
+        policy = self.config.policy
+        return max(
+            (stabilization_for(h, policy) for h in raised.values()), default=policy.stabilization
+        )
+
     def _follow_up(
-        self, table: TableDescription, policy: TablePolicy, alarms: Sequence[ThrottlingAlarm]
+        self,
+        table: TableDescription,
+        policy: TablePolicy,
+        alarms: Sequence[ThrottlingAlarm],
+        observe_for: timedelta,
     ) -> tuple[list[Decision], Diagnosis | None]:
         """The throttle runbook's own pass over the table; its decision is recorded when it
         did something, found something to say, or a throttling alarm of the table is in
-        ALARM. Returns the diagnosis for the scale-back decisions."""
+        ALARM. Returns the whole observation (`observe_for`) for the scale-back decisions."""
         resumed = self._resume(None, None, "followup")
         due = [a for a in alarms if a.signal.cause in FOLLOW_UP_CAUSES]
         evidence = AlarmEvidence(
@@ -444,21 +473,26 @@ class _Run:
         )
         trigger = Trigger(self.follow_up_key, evidence if due else None)
         result = self.s._pass.run(
-            self.table_name, policy, trigger, table=table, act=resumed is None
+            self.table_name,
+            policy,
+            trigger,
+            table=table,
+            act=resumed is None,
+            observe_for=observe_for,
         )
         if resumed is not None:
             self.changed |= resumed.action in _CHANGES
-            return [resumed], result.diagnosis
+            return [resumed], result.observation
         plan = result.plan
         self.changed |= plan.action in _CHANGES  # a raise, or a decrease an intent asked for
         self.raised_now |= plan.to_apply and not result.dry_run
         if result.settled_intent == self.event.run_key:
             # this run's own scale-back, made on a retry: its "back" decision reports it
-            return [], result.diagnosis
+            return [], result.observation
         quiet = plan.action is Action.SKIP and plan.severity is Severity.INFO
         if quiet and not due and not result.settled:
-            return [], result.diagnosis
-        return [self._finish_follow_up(result, due)], result.diagnosis
+            return [], result.observation
+        return [self._finish_follow_up(result, due)], result.observation
 
     def _finish_follow_up(self, result: PassResult, due: Sequence[ThrottlingAlarm]) -> Decision:
         plan = result.plan
@@ -581,7 +615,9 @@ class _Run:
             if plan.until is not None:
                 self.holds_until.append(plan.until)
             return case, plan
-        case = replace(case, activity=_activity(diagnosis, case.index_name, case.dimension))
+        window = stabilization_for(case.history, policy)
+        observed = diagnosis.over_last(window) if diagnosis is not None else None
+        case = replace(case, activity=_activity(observed, case.index_name, case.dimension))
         plan = decide_scale_back(case, policy)
         if plan.until is not None:
             self.holds_until.append(plan.until)

@@ -86,6 +86,9 @@ class PassResult:
     """Whether CloudWatch was read (False: unreadable, or the pass reported a settled change)."""
     settled_intent: str | None = None
     """The delivery key of the intent whose change the plan reports (made now or found made)."""
+    observation: Diagnosis | None = None
+    """The whole read (`observe_for` when longer than the lookback); `diagnosis` is its last
+    lookback, which the plan was made on."""
 
 
 class ThrottlePass:
@@ -116,8 +119,11 @@ class ThrottlePass:
         *,
         table: TableDescription | None = None,
         act: bool = True,
+        observe_for: timedelta | None = None,
     ) -> PassResult:
-        """`act=False`: observe and plan only (a resumed run that already decided)."""
+        """`act=False`: observe and plan only (a resumed run that already decided).
+        `observe_for`: read CloudWatch this far back when longer than the lookback (the
+        scale-back's windows); the plan still looks at the lookback."""
         dry_run = self._config.dry_run or table_policy.dry_run or not act
         table = table or self._tables.describe(table_name)
         targets = (
@@ -133,7 +139,9 @@ class ThrottlePass:
             return PassResult(
                 settled, dry_run, table, settled=notes, observed=False, settled_intent=key
             )
-        diagnosis = self._observe(table, trigger)
+        window = max(self._config.lookback, observe_for or timedelta(0))
+        observation = self._observe(table, trigger, window)
+        diagnosis = observation.over_last(self._config.lookback) if observation else None
         case = ThrottleCase(
             table=table,
             table_policy=table_policy,
@@ -150,14 +158,24 @@ class ThrottlePass:
             plan = replace(plan, lines=(*notes, *plan.lines))
         if plan.to_apply and not dry_run:
             self._changer.apply(self._change(case, plan, trigger, records))
-        return PassResult(plan, dry_run, table, diagnosis, notes, observed=diagnosis is not None)
+        return PassResult(
+            plan,
+            dry_run,
+            table,
+            diagnosis,
+            notes,
+            observed=diagnosis is not None,
+            observation=observation,
+        )
 
     # -- observe -----------------------------------------------------------------------------
 
-    def _observe(self, table: TableDescription, trigger: Trigger) -> Diagnosis | None:
-        """One GetMetricData over the lookback; None when CloudWatch is throttled or down."""
+    def _observe(
+        self, table: TableDescription, trigger: Trigger, window: timedelta
+    ) -> Diagnosis | None:
+        """One GetMetricData over `window`; None when CloudWatch is throttled or down."""
         end = _minute(self._clock.now()) + PERIOD
-        start = end - self._config.lookback - PERIOD
+        start = end - window - PERIOD
         wanted = observed_series(table, trigger.alarm_series)
         try:
             points = self._metrics.read(wanted, start, end, PERIOD)
