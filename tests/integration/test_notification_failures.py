@@ -203,7 +203,8 @@ def test_a_retryable_publish_error_raises_and_the_retry_announces_the_recorded_s
 
 
 # --------------------------------------------------------------------------------------------
-# failures after a successful Publish
+# failures around a successful Publish: its `notified` mark (after it), the release of the
+# table's lock (in this runbook, just before it)
 # --------------------------------------------------------------------------------------------
 def _marks_notified(body: dict[str, Any]) -> bool:
     return body.get("Key", {}).get("pk", {}).get("S", "").startswith("DECISION#") and (
@@ -243,7 +244,12 @@ def test_a_failure_around_a_successful_publish_announces_once_and_returns(
     assert throttled.capacity("orders") == (100, 100)
     [note] = throttled.notifications()
     assert note["MessageAttributes"]["action"]["Value"] == "scale_up"
-    assert json.loads(record(throttled)["decision"]["S"])["action"] == "scale_up"
+    item = record(throttled)
+    assert json.loads(item["decision"]["S"])["action"] == "scale_up"
+    # the record says what is known: sent, or (its mark failed) one attempt begun, not marked
+    marked = operation != "UpdateItem"
+    assert item["notification"]["S"] == ("sent" if marked else "pending")
+    assert item["notification_attempts"]["N"] == "1"
     # a redelivery sends nothing more
     assert lambda_handler(json.loads(json.dumps(event)), context)["action"] == "scale_up"
     assert throttled.notifications() == []
