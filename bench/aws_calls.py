@@ -2,11 +2,14 @@
 
 Every event of `events/` goes to the function(s) its EventBridge rule routes it to (the demo's
 steps in `local/demo.py` name them), in a FRESH seeded demo account on the embedded local AWS
-(`local_aws()`, `seed_demo_account`), as `make invoke` runs one event: the count is what the
-event costs on its own. A few sequences are measured in one account: the same event delivered
-twice, a second alarm on the same table and dimension (cooldown), and the scheduled scale-back
-after the raises (its clock two hours ahead). Calls are counted with botocore's `before-call`
-hook (`bench.calls`), per service and operation, for the project's clients only.
+(`local_aws()`, `seed_demo_account`), with the metrics DynamoDB would have published before it
+(`local/event_metrics.py`), as `make invoke` runs one event: the count is what the event costs
+on its own. A few sequences are measured in one account: the same event delivered twice, a
+second alarm on the same table and dimension (cooldown), the scheduled scale-back after the
+raises (its clock two hours ahead), the re-checks a raise asks for (EventBridge Scheduler →
+scale_back: a shortfall raised again, then the episode's end), and an alarm on a GSI of a table
+with 40 GSIs (one GetMetricData for all 492 series). Calls are counted with botocore's
+`before-call` hook (`bench.calls`), per service and operation, for the project's clients only.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,16 @@ from bench import OUT
 from bench.calls import CallLog
 from bench.cold_start import DEFAULT_SERVICES, SERVICES
 from local import EVENTS
+from local.demo import RECHECK_ROUNDS
 from local.emulator import local_aws
+from local.event_metrics import publish_for
+from local.published import published, put_published
+from local.rechecks import scheduled
 from local.runtime import LocalLambdaContext, function_environment, invoke
+from local.scale_back_demo import fast_forward
 from local.seed import seed_demo_account
+
+SCALE = "scale_on_throttle"
 
 RAISES = (
     "write_throttle_table.json",
@@ -89,8 +99,9 @@ class Account:
 
     def __enter__(self) -> Account:
         self._aws = local_aws()
-        aws = self._aws.__enter__()
-        self.account = seed_demo_account(aws.session())
+        self.aws = self._aws.__enter__()
+        self.account = seed_demo_account(self.aws.session())
+        self.published: set[str] = set()
         self._env = function_environment(self.account.function_environment(), isolated=True)
         self._env.__enter__()
         return self
@@ -99,19 +110,28 @@ class Account:
         self._env.__exit__(*exc)
         self._aws.__exit__(*exc)
 
-    def deliver(self, delivery: Delivery, case: str, *, count: bool = True) -> Measured:
-        event = json.loads((EVENTS / delivery.event).read_text())
+    def deliver(
+        self,
+        delivery: Delivery,
+        case: str,
+        *,
+        count: bool = True,
+        event: dict[str, Any] | None = None,
+    ) -> Measured:
+        """Deliver one event (the file, or `event` under that name), after what DynamoDB
+        would have published for it (the responder's clock `clock_ahead`)."""
+        if event is None:
+            event = json.loads((EVENTS / delivery.event).read_text())
+        ahead = delivery.clock_ahead or timedelta(0)
+        now = datetime.now(UTC) + ahead
+        publish_for(delivery.event, self.aws.client("cloudwatch"), now, self.published)
         context = LocalLambdaContext(
             function_name=delivery.function,
             region=self.account.region,
             account_id=self.account.account_id,
         )
-        ahead = nullcontext()
-        if delivery.clock_ahead:
-            from local.scale_back_demo import fast_forward  # noqa: PLC0415
-
-            ahead = fast_forward(delivery.clock_ahead)  # type: ignore[assignment]
-        with self.log.window() as calls, ahead:
+        clock = fast_forward(ahead) if delivery.clock_ahead else nullcontext()
+        with self.log.window() as calls, clock:
             run = invoke(delivery.function, event, context)
         result: dict[str, Any] = run.result or {}
         return Measured(
@@ -124,6 +144,67 @@ class Account:
             calls=len(calls) if count else 0,
             by_operation=dict(Counter(c.name for c in calls)) if count else {},
         )
+
+
+def measure_rechecks(log: CallLog) -> list[Measured]:
+    """A raise, then the re-checks it asks for, delivered as Scheduler would (the demo's two
+    rounds: the shortfall raised again; the episode over)."""
+    measured = []
+    with Account(log) as account:
+        account.deliver(Delivery("write_throttle_table.json", SCALE), "setup")
+        scheduler = account.aws.client("scheduler")
+        group = account.account.recheck_group
+        cases = ("re-check: raise again", "re-check: mitigated")
+        for (name, ahead), case in zip(RECHECK_ROUNDS, cases, strict=True):
+            due = datetime.now(UTC) + ahead
+            for schedule in scheduled(scheduler, group):
+                if schedule.due > due or schedule.event["detail"]["table_name"] != "orders":
+                    continue
+                delivery = Delivery(name, "scale_back", clock_ahead=ahead)
+                measured.append(account.deliver(delivery, case, event=schedule.event))
+                scheduler.delete_schedule(Name=schedule.name, GroupName=group)
+                break
+    return measured
+
+
+WIDE_TABLE = "wide"
+WIDE_GSIS = 40
+
+
+def measure_wide_table(log: CallLog) -> Measured:
+    """An alarm on one GSI of a managed table with 40 GSIs: the observation of the table and
+    every GSI (2 dimensions × 6 series each, 492 in all) is one GetMetricData."""
+    with Account(log) as account:
+        keys = [f"k{i:02d}" for i in range(WIDE_GSIS)]
+        account.aws.client("dynamodb").create_table(
+            TableName=WIDE_TABLE,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 10},
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": k, "AttributeType": "S"} for k in ("pk", *keys)
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": f"gsi-{k}",
+                    "KeySchema": [{"AttributeName": k, "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                }
+                for k in keys
+            ],
+            Tags=[{"Key": "autoresponder:managed", "Value": "true"}],
+        )
+        index = f"gsi-{keys[7]}"
+        put_published(
+            account.aws.client("cloudwatch"),
+            published(WIDE_TABLE, end=datetime.now(UTC), index=index, consumed=5, rejected=5),
+        )
+        raw = (EVENTS / "write_throttle_gsi.json").read_text()
+        event = json.loads(raw.replace("by-customer", index).replace('"orders"', f'"{WIDE_TABLE}"'))
+        event["detail"]["alarmName"] = f"autoresponder-{WIDE_TABLE}-{index}-write-throttle"
+        delivery = Delivery(f"write_throttle_gsi.json ({WIDE_TABLE}, {WIDE_GSIS} GSIs)", SCALE)
+        return account.deliver(delivery, f"{WIDE_GSIS} GSIs", event=event)
 
 
 def measure_all(log: CallLog) -> list[Measured]:
@@ -146,6 +227,8 @@ def measure_all(log: CallLog) -> list[Measured]:
                 Delivery("throttled_requests_operation.json", "scale_on_throttle"), "cooldown"
             )
         )
+    measured += measure_rechecks(log)
+    measured.append(measure_wide_table(log))
     return measured
 
 

@@ -29,12 +29,16 @@ from pathlib import Path
 from bench import OUT, ROOT
 
 SERVICES: Mapping[str, tuple[str, ...]] = {
-    "scale_on_throttle": ("dynamodb", "cloudwatch", "application-autoscaling", "sns"),
-    "flag_hot_keys": ("dynamodb", "cloudwatch", "sns"),
-    "report_latency_regression": ("dynamodb", "cloudwatch", "sns"),
-    "scale_back": ("dynamodb", "cloudwatch", "application-autoscaling", "sns"),
-    "onboard_tables": ("dynamodb", "cloudwatch", "sns"),
-}
+    "scale_on_throttle": (
+        "dynamodb", "cloudwatch", "application-autoscaling", "sns", "events", "scheduler",
+    ),
+    "flag_hot_keys": ("dynamodb", "cloudwatch", "sns", "events"),
+    "report_latency_regression": ("dynamodb", "cloudwatch", "sns", "events"),
+    "scale_back": (
+        "dynamodb", "cloudwatch", "application-autoscaling", "sns", "events", "scheduler",
+    ),
+    "onboard_tables": ("dynamodb", "cloudwatch", "application-autoscaling", "sns", "events"),
+}  # fmt: skip
 """The AWS clients each function uses (checked by `bench.aws_calls`, which sees every call)."""
 DEFAULT_SERVICES = ("dynamodb", "cloudwatch", "sns")
 

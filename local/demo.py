@@ -34,6 +34,7 @@ from local.account import (
 from local.emulator import LocalAccount, local_aws, registered_extensions
 from local.event_metrics import publish_for
 from local.onboarding_demo import alarm_lines, tag_change_summary
+from local.rechecks import Scheduled, deliver_due, is_recheck, recheck_summary
 from local.runtime import (
     Invocation,
     LocalLambdaContext,
@@ -98,6 +99,8 @@ STORY = (
     Step("missing_data_breaching.json"),  # ALARM without a datapoint: nothing throttled
     # latency (metrics seeded at the events' own moments: local/latency_demo.py)
     Step("latency_alarm_getitem.json", LATENCY),  # profiles' GetItem 3.4 × slower: a regression
+    # act before throttling: onboarding's pre-throttle alarm (consumed above provisioned)
+    Step("catalog_write_above_provisioned.json"),  # burst being spent: raised before throttling
     # never acted on (the EventBridge rule would not even deliver these)
     Step("ok_transition.json"),
     Step("autoscaling_alarm.json"),
@@ -106,6 +109,15 @@ STORY = (
 )
 """The demo, in order. A new sample event joins the demo with a line here naming the function
 its EventBridge rule routes it to; files not named are listed at the end of the demo."""
+
+RECHECK_ROUNDS = (
+    # a few minutes after the story: the one-time re-checks its raises asked for are due
+    # (EventBridge Scheduler → scale_back; local/rechecks.py plays Scheduler's delivery)
+    ("recheck round 1", timedelta(minutes=3)),  # orders still short: raised again at once
+    ("recheck round 2", timedelta(minutes=6)),  # throttling stopped: time to mitigation
+)
+"""(name, how far ahead the responder's clock is): each round publishes its metrics
+(`local/event_metrics.py`), then delivers every re-check due by then."""
 
 EPILOGUE = (
     # two hours later: scale_back steps the story's raises back (local/scale_back_demo.py)
@@ -158,8 +170,9 @@ class Observer:
 
     snapshot: Callable[[], dict[str, UnitCapacity]] | None = None
     inbox: Callable[[], list[InboxMessage]] | None = None
-    publish: Callable[[str], list[str]] | None = None
-    """Publish the metrics of the named event's scenarios; returns the scenarios published."""
+    publish: Callable[[str, timedelta], list[str]] | None = None
+    """Publish the metrics of the named event's scenarios, the responder's clock that far
+    ahead of real time; returns the scenarios published."""
 
 
 def run_event(
@@ -175,25 +188,32 @@ def run_event(
     first: dict[str, Any] | None = None,
     capacity_before: dict[str, UnitCapacity] | None = None,
     clock_ahead: timedelta | None = None,
+    event: dict[str, Any] | None = None,
 ) -> EventRun:
-    """Deliver one event file to the function and print what happened. `first`: the decision
-    an earlier delivery of the same event returned; `capacity_before`: the account's capacity
-    now, when already known."""
+    """Deliver one event file (or `event`, named `path`) to the function and print what
+    happened. `first`: the decision an earlier delivery of the same event returned;
+    `capacity_before`: the account's capacity now, when already known."""
 
     def say(*lines: str) -> None:
         print(*lines, sep="\n", file=out)
 
-    event = json.loads(path.read_text())
+    event = event if event is not None else json.loads(path.read_text())
     say("", render.rule(title))
     if duplicate:
         say(render.field("delivery", "the same event again (EventBridge delivers at least once)"))
-    if is_scheduled(event):
+    if is_recheck(event):
+        say(*recheck_summary(event, clock_ahead))
+    elif is_scheduled(event):
         say(*schedule_summary(event, clock_ahead))
     elif event.get("detail-type") == "Tag Change on Resource":
         say(*tag_change_summary(event))
     else:
         say(*render.alarm_summary(event))
-    fresh = observer.publish(path.name) if observer.publish and not duplicate else []
+    fresh = (
+        observer.publish(path.name, clock_ahead or timedelta(0))
+        if observer.publish and not duplicate
+        else []
+    )
     if fresh:
         say(render.field("metrics", f"DynamoDB published: {', '.join(fresh)}"))
     was = capacity_before or (observer.snapshot() if observer.snapshot else None)
@@ -249,7 +269,9 @@ def local_observer(aws: LocalAccount, account: DemoAccount) -> Observer:
         inbox=lambda: drain_inbox(
             sqs, account.queue_url, lambda mid: aws.email_variant(account.topic_arn, mid)
         ),
-        publish=lambda event: publish_for(event, cloudwatch, datetime.now(UTC), published),
+        publish=lambda event, ahead: publish_for(
+            event, cloudwatch, datetime.now(UTC) + ahead, published
+        ),
     )
 
 
@@ -272,6 +294,50 @@ def table_policies() -> dict[str, str]:
     return policies
 
 
+def recheck_round(
+    aws: LocalAccount,
+    account: DemoAccount,
+    observer: Observer,
+    out: TextIO,
+    *,
+    name: str,
+    ahead: timedelta,
+    quiet: bool = True,
+) -> list[EventRun]:
+    """One round of re-checks: the responder's clock `ahead`, the round's metrics published,
+    then every one-time schedule due by then delivered to scale_back (and deleted)."""
+    fresh = observer.publish(name, ahead) if observer.publish else []
+    print(
+        "",
+        render.rule(f"{name}: the responder's clock {ahead.total_seconds() / 60:g} min ahead"),
+        render.field("metrics", f"DynamoDB published: {', '.join(fresh) or 'nothing new'}"),
+        sep="\n",
+        file=out,
+    )
+    runs: list[EventRun] = []
+
+    def deliver(schedule: Scheduled) -> None:
+        table = schedule.event.get("detail", {}).get("table_name", "?")
+        runs.append(
+            run_event(
+                BACK,
+                Path(f"re-check of {table}"),
+                Observer(snapshot=observer.snapshot, inbox=observer.inbox),
+                out,
+                title=f"{name}  re-check of {table} → {BACK}",
+                context=LocalLambdaContext(
+                    function_name=BACK, region=account.region, account_id=account.account_id
+                ),
+                quiet=quiet,
+                clock_ahead=ahead,
+                event=schedule.event,
+            )
+        )
+
+    deliver_due(aws.client("scheduler"), account.recheck_group, datetime.now(UTC) + ahead, deliver)
+    return runs
+
+
 # ------------------------------------------------------------------------------------------
 # the demo
 # ------------------------------------------------------------------------------------------
@@ -287,6 +353,8 @@ class DemoReport:
     """The EPILOGUE's runs (after `after` and the records were read)."""
     onboarding: list[EventRun] = field(default_factory=list)
     """The ONBOARDING runs (before the story)."""
+    rechecks: list[EventRun] = field(default_factory=list)
+    """The re-checks the story's changes asked for, delivered in RECHECK_ROUNDS."""
 
 
 def run_demo(
@@ -360,6 +428,11 @@ def run_demo(
         with function_environment(
             account.function_environment(), show_logs=show_logs, isolated=True
         ):
+            rechecks: list[EventRun] = []
+            for name, ahead in RECHECK_ROUNDS:
+                rechecks += recheck_round(
+                    aws, account, observer, later, name=name, ahead=ahead, quiet=not show_logs
+                )
             for step, path in epilogue_plan(events_dir):
                 context = LocalLambdaContext(
                     function_name=step.function,
@@ -370,7 +443,8 @@ def run_demo(
                 epilogue.append(
                     run_event(
                         step.function, path, observer, later, title=title, context=context,
-                        quiet=not show_logs, capacity_before=after, clock_ahead=step.clock_ahead,
+                        quiet=not show_logs, clock_ahead=step.clock_ahead,
+                        capacity_before=(rechecks[-1].capacity_after if rechecks else after),
                     )
                 )  # fmt: skip
     say(
@@ -396,7 +470,7 @@ def run_demo(
                 indent=0,
             )
         )
-    return DemoReport(account, runs, before, after, kinds, actions, epilogue, onboarding)
+    return DemoReport(account, runs, before, after, kinds, actions, epilogue, onboarding, rechecks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -63,10 +63,27 @@ SCENARIOS: dict[str, Scenario] = {
         published("carts", end=now, consumed=20, rejected=15),
         published("carts", end=now, dimension="read", consumed=30),
     ),
-    # catalog (100 / 50): nothing throttled — a missing-data alarm raises nothing
-    "catalog": lambda now: merged(
-        published("catalog", end=now, consumed=10),
-        published("catalog", end=now, dimension="read", consumed=20),
+    # catalog (100 / 50): nothing throttled — a missing-data alarm raises nothing (reads
+    # only: the writes are the next scenario's, and CloudWatch would add the two)
+    "catalog": lambda now: published("catalog", end=now, dimension="read", consumed=20),
+    # ... then its writes outgrow the 50 provisioned units: 60/s for 5 minutes, served from
+    # burst capacity, nothing throttled yet — the pre-throttle alarm raises before throttling
+    "catalog writes above provisioned": lambda now: published("catalog", end=now, consumed=60),
+    # after the story (local/demo.py RECHECK_ROUNDS; `now` is the responder's clock, ahead):
+    # orders' write raise (50 → 100) landed, but the demand went on rising: 100 served and 60
+    # rejected per second in the minutes since — the re-check raises again at once
+    "orders writes still short after the raise": lambda now: published(
+        "orders", end=now, consumed=100, rejected=60, minutes=2
+    ),
+    # ... and once that second raise landed, 150/s served with nothing throttled: the episode
+    # is over (the re-check records its time to mitigation)
+    "orders writes served after the second raise": lambda now: published(
+        "orders", end=now, consumed=150, cause=None, minutes=2
+    ),
+    # two hours later the spike is long over: 70/s (the scale-back's window) — the sweep goes
+    # straight to that peak plus headroom, not all the way back to the original 50
+    "orders writes two hours later": lambda now: published(
+        "orders", end=now, consumed=70, cause=None, minutes=15
     ),
 }
 
@@ -86,8 +103,14 @@ EVENT_SCENARIOS: dict[str, tuple[str, ...]] = {
     "write_throttle_unmanaged.json": ("legacy writes",),
     "metric_math_read_plus_write.json": ("carts",),
     "missing_data_breaching.json": ("catalog",),
+    "catalog_write_above_provisioned.json": ("catalog writes above provisioned",),
+    "recheck round 1": ("orders writes still short after the raise",),
+    "recheck round 2": ("orders writes served after the second raise",),
+    "scheduled_scale_back.json": ("orders writes two hours later",),
 }
-"""The scenarios each sample event is about (events not named publish nothing)."""
+"""The scenarios each sample event (or the demo's round of re-checks) is about; events not
+named publish nothing. `now` is the responder's clock: ahead of real time for the re-checks
+and the scale-back, whose clock the demo fast-forwards."""
 
 
 def scenarios_of(event_name: str) -> tuple[str, ...]:

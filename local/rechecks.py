@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from autoresponder.models.recheck import RECHECK_DETAIL_TYPE
+from local import render
 
 _AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
 
@@ -63,3 +66,28 @@ def deliver_due(
         scheduler.delete_schedule(Name=schedule.name, GroupName=group)
         delivered.append(schedule)
     return delivered
+
+
+def is_recheck(event: Mapping[str, Any]) -> bool:
+    return event.get("detail-type") == RECHECK_DETAIL_TYPE
+
+
+def recheck_summary(event: Mapping[str, Any], ahead: timedelta | None) -> list[str]:
+    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    assert isinstance(detail, Mapping)
+    lines = [
+        render.field(
+            "re-check",
+            f"EventBridge Scheduler one-time schedule (at {event.get('time', '?')}): look at "
+            f"table {detail.get('table_name', '?')} again ({detail.get('reason') or '-'})",
+        )
+    ]
+    if ahead:
+        lines.append(
+            render.field(
+                "clock",
+                f"the responder's clock {ahead.total_seconds() / 60:g} minutes ahead of real "
+                "time: the schedule is due",
+            )
+        )
+    return lines

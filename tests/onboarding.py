@@ -13,6 +13,7 @@ from autoresponder.models.hot_keys import InsightsMode, InsightsStatus
 from autoresponder.models.onboarding import (
     AlarmDefinition,
     AlarmSpec,
+    MetricQuery,
     ObservedAlarm,
     ObservedScalableTarget,
 )
@@ -77,9 +78,32 @@ def tag_change_event(
 
 def state_change_event(alarm: AlarmDefinition, state: str = "ALARM") -> dict[str, Any]:
     """The "CloudWatch Alarm State Change" a created alarm emits (same shape as events/*.json),
-    with `configuration.metrics` built from the alarm's definition."""
+    with `configuration.metrics` built from the alarm's definition (one metric, or the
+    expression and the metrics of a metric-math alarm)."""
     spec = alarm.spec
     arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm.name}"
+    reason: dict[str, Any] = {"version": "1.0", "queryDate": "2026-11-20T14:05:12.347+0000"}
+    if spec.metrics:
+        reason["period"] = next(q.period for q in spec.metrics if q.period)
+        metrics = [_event_query(query) for query in spec.metrics]
+    else:
+        reason |= {"statistic": spec.statistic, "period": spec.period}
+        metrics = [
+            {
+                "id": "m1",
+                "metricStat": {
+                    "metric": {
+                        "namespace": spec.namespace,
+                        "name": spec.metric_name,
+                        "dimensions": dict(spec.dimensions),
+                    },
+                    "period": spec.period,
+                    "stat": spec.statistic,
+                },
+                "returnData": True,
+            }
+        ]
+    reason |= {"recentDatapoints": [spec.threshold + 1], "threshold": spec.threshold}
     return {
         "version": "0",
         "id": "6e0c2b3e-0000-4000-8000-000000000001",
@@ -94,16 +118,7 @@ def state_change_event(alarm: AlarmDefinition, state: str = "ALARM") -> dict[str
             "state": {
                 "value": state,
                 "reason": "Threshold Crossed: 1 datapoint was greater than the threshold",
-                "reasonData": json.dumps(
-                    {
-                        "version": "1.0",
-                        "queryDate": "2026-11-20T14:05:12.347+0000",
-                        "statistic": spec.statistic,
-                        "period": spec.period,
-                        "recentDatapoints": [spec.threshold + 1],
-                        "threshold": spec.threshold,
-                    }
-                ),
+                "reasonData": json.dumps(reason),
                 "timestamp": "2026-11-20T14:05:12.347+0000",
             },
             "previousState": {
@@ -111,27 +126,28 @@ def state_change_event(alarm: AlarmDefinition, state: str = "ALARM") -> dict[str
                 "reason": "Threshold Crossed",
                 "timestamp": "2026-11-20T13:05:12.347+0000",
             },
-            "configuration": {
-                "description": spec.description,
-                "metrics": [
-                    {
-                        "id": "m1",
-                        "metricStat": {
-                            "metric": {
-                                "namespace": spec.namespace,
-                                "name": spec.metric_name,
-                                "dimensions": dict(spec.dimensions),
-                            },
-                            "period": spec.period,
-                            "stat": spec.statistic,
-                        },
-                        "returnData": True,
-                    }
-                ],
-            },
+            "configuration": {"description": spec.description, "metrics": metrics},
             "alarmTags": [{"Key": k, "Value": v} for k, v in sorted(alarm.tags.items())],
         },
     }
+
+
+def _event_query(query: MetricQuery) -> dict[str, Any]:
+    """One `configuration.metrics` entry of a metric-math alarm's event."""
+    entry: dict[str, Any] = {"id": query.id, "returnData": query.return_data}
+    if query.expression is not None:
+        entry |= {"expression": query.expression, "label": query.label}
+    if query.metric_name is not None:
+        entry["metricStat"] = {
+            "metric": {
+                "namespace": query.namespace,
+                "name": query.metric_name,
+                "dimensions": dict(query.dimensions),
+            },
+            "period": query.period,
+            "stat": query.stat,
+        }
+    return entry
 
 
 # --------------------------------------------------------------------------------------------

@@ -279,9 +279,9 @@ class SimScheduler:
     scheduled: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
     created: int = 0
 
-    def pending(self, table_name: str) -> datetime | None:
+    def pending(self, table_name: str, after: datetime) -> datetime | None:
         found = self.scheduled.get(table_name)
-        return found[0] if found else None
+        return found[0] if found and found[0] > after else None
 
     def put(
         self,

@@ -67,6 +67,17 @@ def test_throttled_orders_writes_are_raised_in_the_account(demo):
     assert report.after["orders"].write <= 1000  # the table's max-write-units tag
 
 
+def test_a_pre_throttle_alarm_raises_before_any_throttling(demo):
+    report, _ = demo
+    run = run_of(report, "catalog_write_above_provisioned.json")
+    assert run.decision["action"] == "scale_up"
+    assert run.decision["alarm_name"] == "autoresponder-catalog-write-above-provisioned"
+    [writes] = [d for d in run.decision["diagnosis"] if d["dimension"] == "write"]
+    assert writes["throttled_events"] == 0  # burst being spent, nothing throttled yet
+    assert run.changes == ["catalog write 50 → 75"]
+    assert [m.attributes["action"] for m in run.notifications] == ["scale_up"]
+
+
 def test_gsi_alarms_change_the_index(demo):
     report, _ = demo
     assert report.after["orders/by-customer"].write > report.before["orders/by-customer"].write

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from botocore import handlers
 
 from local import EVENTS, demo
 from local.emulator import local_aws
+from local.rechecks import deliver_due
 from local.runtime import LocalLambdaContext, function_environment, invoke
 from local.scale_back_demo import fast_forward
 from local.seed import seed_demo_account
@@ -51,7 +53,6 @@ _PASS_ROLE = (
     "not an API call: CreateSchedule/UpdateSchedule name RecheckSchedulerRole, and Scheduler"
     " checks that the caller may pass it"
 )
-_MOVE_RECHECK = "a table's re-check already exists (CreateSchedule: ConflictException) and moves"
 EXPLAINED: dict[str, dict[str, str]] = {
     "*": {"kms:GenerateDataKey": _KMS, "kms:Decrypt": _KMS},
     "flag_hot_keys": {
@@ -67,8 +68,8 @@ EXPLAINED: dict[str, dict[str, str]] = {
         "cloudwatch:DeleteAlarms": "a table loses the managed tag or is deleted (offboarding)",
         "application-autoscaling:UntagResource": "offboarding: the targets lose the managed tag",
     },
-    "scale_on_throttle": {"iam:PassRole": _PASS_ROLE, "scheduler:UpdateSchedule": _MOVE_RECHECK},
-    "scale_back": {"iam:PassRole": _PASS_ROLE, "scheduler:UpdateSchedule": _MOVE_RECHECK},
+    "scale_on_throttle": {"iam:PassRole": _PASS_ROLE},
+    "scale_back": {"iam:PassRole": _PASS_ROLE},
 }
 
 
@@ -97,16 +98,14 @@ def calls_by_function() -> Iterator[tuple[list[tuple[str, str, dict[str, Any]]],
 @pytest.fixture(scope="module")
 def made() -> dict[str, Any]:
     """The calls per function, and the decision table's name, from one run of the story."""
-    steps = [
-        *getattr(demo, "ONBOARDING", ()),
-        *demo.STORY,
-        *getattr(demo, "EPILOGUE", ()),
-    ]
+    steps = [*demo.ONBOARDING, *demo.STORY, *demo.RECHECK_ROUNDS, *demo.EPILOGUE]
+    delivered: list[Any] = []
     with calls_by_function() as (seen, current), local_aws() as aws:
         account = seed_demo_account(aws.session())
         # the story runs at the real time, as `make demo` does: the demo's own observer
         # publishes each event's metrics at the time its functions read
-        observer = demo.local_observer(aws, account)
+        publish = demo.local_observer(aws, account).publish
+        assert publish is not None
         aws.client("ssm").put_parameter(Name=KILL_SWITCH, Value="false", Type="String")
         environment = {
             **account.function_environment(),
@@ -116,19 +115,37 @@ def made() -> dict[str, Any]:
         }
         with function_environment(environment, isolated=True):
             for step in steps:
+                if isinstance(step, tuple):  # a round of re-checks: Scheduler → scale_back
+                    name, ahead = step
+                    current["function"] = "scale_back"
+                    context = LocalLambdaContext("scale_back", account.region, account.account_id)
+                    publish(name, ahead)
+
+                    def deliver(schedule, ahead=ahead, context=context):
+                        with fast_forward(ahead):
+                            invoke("scale_back", schedule.event, context)
+
+                    scheduler = aws.client("scheduler")
+                    due = datetime.now(UTC) + ahead
+                    delivered.extend(deliver_due(scheduler, account.recheck_group, due, deliver))
+                    continue
                 event = json.loads((EVENTS / step.event).read_text())
-                ahead = getattr(step, "clock_ahead", None)
+                ahead = step.clock_ahead
                 current["function"] = step.function
                 context = LocalLambdaContext(
                     function_name=step.function,
                     region=account.region,
                     account_id=account.account_id,
                 )
-                observer.publish(step.event)
+                publish(step.event, ahead or timedelta(0))
                 with fast_forward(ahead) if ahead else nullcontext():
                     invoke(step.function, event, context)
         current["function"] = "-"
-    return {"calls": seen, "decision_table": account.decision_table_name}
+    return {
+        "calls": seen,
+        "decision_table": account.decision_table_name,
+        "rechecks": delivered,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +188,7 @@ def _used(made: dict[str, Any]) -> dict[str, set[str]]:
 
 def test_the_story_exercises_every_function(made):
     assert set(_used(made)) == set(FUNCTIONS)
+    assert made["rechecks"], "no re-check was due in the story's rounds"
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

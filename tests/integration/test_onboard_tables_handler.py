@@ -22,6 +22,8 @@ ORDERS_TABLE_ALARMS = {
         "write-provisioned-throttle",
         "read-key-range-throttle",
         "write-key-range-throttle",
+        "read-above-provisioned",
+        "write-above-provisioned",
     )
 }
 ORDERS_GSI_ALARMS = {name.replace("orders-", "orders-by-customer-") for name in ORDERS_TABLE_ALARMS}
@@ -94,6 +96,34 @@ def test_schedule_onboards_a_tagged_table_once(account, context):
         10.0,
         5,
     )
+    # pre-throttle: metric math, consumed per second over the provisioned capacity
+    burst = found["autoresponder-orders-by-customer-read-above-provisioned"]
+    assert "MetricName" not in burst or not burst["MetricName"]
+    expression, consumed, provisioned = burst["Metrics"]
+    assert expression["Expression"] == (
+        "100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)"
+    )
+    assert expression["ReturnData"] is True
+    index = [
+        {"Name": "GlobalSecondaryIndexName", "Value": "by-customer"},
+        {"Name": "TableName", "Value": "orders"},
+    ]
+    assert consumed["MetricStat"] == {
+        "Metric": {
+            "Namespace": "AWS/DynamoDB",
+            "MetricName": "ConsumedReadCapacityUnits",
+            "Dimensions": index,
+        },
+        "Period": 60,
+        "Stat": "Sum",
+    }
+    assert provisioned["MetricStat"]["Metric"]["MetricName"] == "ProvisionedReadCapacityUnits"
+    assert provisioned["MetricStat"]["Stat"] == "Maximum"
+    assert (burst["Threshold"], burst["ComparisonOperator"]) == (100.0, "GreaterThanThreshold")
+    assert (burst["EvaluationPeriods"], burst["DatapointsToAlarm"]) == (1, 1)
+    assert burst["TreatMissingData"] == "notBreaching"
+    assert tags_of(account, burst)["autoresponder:kind"] == "read-above-provisioned"
+    assert not any(name.startswith("autoresponder-legacy") for name in found)
     (item,) = [i for i in account.decision_items("orders") if i["sk"]["S"].startswith("ONBOARD#")]
     assert item["action"]["S"] == "onboard"
     assert item["notified"]["BOOL"] is True
@@ -210,6 +240,8 @@ def test_watch_list_table_gets_alarms_without_the_managed_tag(account, context, 
     legacy = next(d for d in result["decisions"] if d["table_name"] == "legacy")
     assert legacy["coverage"] == "watch"
     assert "autoresponder-legacy-write-provisioned-throttle" in alarms(account)
+    # watched, never raised: no pre-throttle alarm
+    assert "autoresponder-legacy-write-above-provisioned" not in alarms(account)
     arn = account.dynamodb.describe_table(TableName="legacy")["Table"]["TableArn"]
     assert account.dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
 

@@ -26,7 +26,11 @@ def test_the_demo_onboards_every_managed_table_once(tmp_path):
     assert (tag_change.decision["action"], tag_change.decision["table_name"]) == ("skip", "orders")
     assert tag_change.notifications == []
     text = out.getvalue()
-    assert "alarms   orders: 11 created (autoresponder-orders-…)" in text
+    assert "alarms   orders: 15 created (autoresponder-orders-…)" in text
+    # managed provisioned tables get the pre-throttle alarms, per resource and dimension
+    assert "autoresponder-orders-by-customer-write-above-provisioned" in created["orders"]
+    assert "autoresponder-catalog-write-above-provisioned" in created["catalog"]
+    assert not any("above-provisioned" in name for name in created["clickstream"])  # on demand
     assert "dynamodb table orders: autoresponder:managed changed" in text
     # profiles is auto-scaled: its scalable targets now carry autoresponder:managed=true
     tagged = {d["table_name"]: d["scalable_targets_tagged"] for d in schedule.decision["decisions"]}

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from autoresponder.domain.next_look import LookPolicy
-from autoresponder.models.recheck import RecheckEvent, schedule_name
+from autoresponder.models.recheck import RecheckEvent, schedule_prefix
 from functions.scale_back.app import lambda_handler as scale_back
 from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle
 from tests.builders import NOW, alarm_event, published
@@ -40,8 +40,11 @@ def orders(aws, monkeypatch):
 
 
 def _schedule() -> dict:
+    """The table's one pending re-check (Scheduler would have deleted the ones that ran)."""
     scheduler = boto3.client("scheduler", region_name="us-east-1")
-    return scheduler.get_schedule(Name=schedule_name("orders"), GroupName=GROUP)
+    listed = scheduler.list_schedules(GroupName=GROUP, NamePrefix=schedule_prefix("orders"))
+    [summary] = listed["Schedules"]
+    return scheduler.get_schedule(Name=summary["Name"], GroupName=GROUP)
 
 
 def _due(schedule: dict) -> datetime:
@@ -51,10 +54,15 @@ def _due(schedule: dict) -> datetime:
 
 
 def _deliver(aws, schedule: dict) -> dict:
-    """What Scheduler does at the schedule's time: invoke the target with the input."""
+    """What Scheduler does at the schedule's time: invoke the target with the input, then
+    delete the schedule (ActionAfterCompletion DELETE; here after the run, the worst order)."""
     aws.clock.move_to(_due(schedule))
     context = FakeLambdaContext(function_name="scale-back", invoked_function_arn=SCALE_BACK_ARN)
-    return scale_back(json.loads(schedule["Target"]["Input"]), context)
+    result = scale_back(json.loads(schedule["Target"]["Input"]), context)
+    boto3.client("scheduler", region_name="us-east-1").delete_schedule(
+        Name=schedule["Name"], GroupName=GROUP
+    )
+    return result
 
 
 def test_a_raise_creates_a_one_time_recheck_of_the_table_for_when_it_lands(orders, context):

@@ -33,11 +33,17 @@ ORDERS_ALARMS = {
         "write-provisioned-throttle",
         "read-key-range-throttle",
         "write-key-range-throttle",
+        "read-above-provisioned",
+        "write-above-provisioned",
         "latency-GetItem",
         "latency-PutItem",
         "latency-Query",
         "latency-UpdateItem",
     )
+}
+PRE_THROTTLE = {
+    "autoresponder-orders-read-above-provisioned",
+    "autoresponder-orders-write-above-provisioned",
 }
 
 
@@ -141,6 +147,8 @@ def test_a_table_gaining_a_gsi_gets_the_index_alarms(world):
             "write-provisioned-throttle",
             "read-key-range-throttle",
             "write-key-range-throttle",
+            "read-above-provisioned",
+            "write-above-provisioned",
         )
     }
     assert decision.deleted == [] and decision.updated == []
@@ -220,6 +228,10 @@ def test_watch_list_tables_get_alarms_but_stay_unmanaged(world):
     legacy = [d for d in world.table_decisions() if d.table_name == "legacy"]
     assert [d.coverage for d in legacy] == ["watch"]
     assert "autoresponder-legacy-read-key-range-throttle" in world.registry.names
+    # no pre-throttle alarm: a watched table is never raised
+    assert not any(
+        n.startswith("autoresponder-legacy-") and "above" in n for n in world.registry.names
+    )
     assert world.catalog.tags_by_table["legacy"] == {}  # never tagged managed
     assert ("legacy", None, InsightsMode.THROTTLED_KEYS) not in world.insights.enabled
 
@@ -457,7 +469,13 @@ def test_a_managed_table_moved_to_the_watch_list_loses_the_target_tag(scaled):
     decision = scaled.table_decisions()[-1]
     assert (decision.action, decision.coverage) == ("update_alarms", "watch")
     assert decision.scalable_targets_untagged == ORDERS_TARGETS
-    assert decision.deleted == []
+    # a watched table is never raised: its pre-throttle alarms go, the others stay
+    assert decision.deleted == sorted(
+        f"autoresponder-orders{where}-{dimension}-above-provisioned"
+        for where in ("", "-by-day")
+        for dimension in ("read", "write")
+    )
+    assert decision.updated == [] and decision.created == []
 
 
 def test_dry_run_plans_the_target_tags_and_makes_no_call(scaled):

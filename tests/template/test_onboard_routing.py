@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from autoresponder.domain.alarm_plan import AlarmPolicy, desired_alarms
-from autoresponder.domain.alarm_target import AlarmTarget, resolve_target
+from autoresponder.domain.alarm_target import (
+    AlarmedTable,
+    AlarmTarget,
+    resolve_table,
+    resolve_target,
+)
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.onboarding import (
     AlarmDefinition,
@@ -95,8 +100,14 @@ def test_created_alarm_resolves_to_its_table_in_the_runbooks(alarm):
     target = resolve_target(event.detail.configuration.metrics)
     assert isinstance(target, AlarmTarget)
     assert (target.table_name, target.index_name) == (alarm.table_name, alarm.index_name)
-    assert target.metric_name == alarm.spec.metric_name
+    read = [q.metric_name for q in alarm.spec.metrics if q.metric_name] or [alarm.spec.metric_name]
+    assert target.metric_name == read[0]  # a metric-math alarm: the first metric it reads
     assert target.operation == alarm.operation
+    # scale_on_throttle looks at the whole table: the alarm's metrics all name it
+    table = resolve_table(event.detail.configuration.metrics)
+    assert isinstance(table, AlarmedTable)
+    assert table.table_name == alarm.table_name
+    assert {s.metric for s in table.series} == set(read)
 
 
 @pytest.mark.parametrize("alarm", ALARMS[:3], ids=[a.name for a in ALARMS[:3]])

@@ -33,6 +33,30 @@ def scale_on_throttle(cfn: dict[str, Any], defaults: dict[str, Any]) -> dict[str
 
 TABLE_THROTTLE = [metric_stat("WriteProvisionedThroughputThrottleEvents")]
 
+
+def above(units: str = "Write", dimensions: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The metrics of onboarding's pre-throttle alarm (domain/alarm_plan.py)."""
+    return [
+        expression(
+            "100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)", metric_id="utilization"
+        ),
+        metric_stat(
+            f"Consumed{units}CapacityUnits",
+            dimensions=dimensions,
+            metric_id="consumed",
+            return_data=False,
+        ),
+        metric_stat(
+            f"Provisioned{units}CapacityUnits",
+            dimensions=dimensions,
+            metric_id="provisioned",
+            return_data=False,
+        ),
+    ]
+
+
+ABOVE = above()
+
 SCALE_ON_THROTTLE_CASES = [
     pytest.param(
         alarm_state_change("orders-write-throttling", metrics=TABLE_THROTTLE),
@@ -149,6 +173,76 @@ SCALE_ON_THROTTLE_CASES = [
         # namespace and name must come from the same metrics[] element (array consistency)
         id="metric-math-namespace-and-name-from-different-metrics",
     ),
+    # onboarding's pre-throttle alarms: consumed above provisioned (burst being spent)
+    pytest.param(
+        alarm_state_change("autoresponder-orders-write-above-provisioned", metrics=ABOVE),
+        True,
+        id="pre-throttle-alarm",
+    ),
+    pytest.param(
+        alarm_state_change(
+            "autoresponder-orders-by-customer-read-above-provisioned",
+            metrics=above(
+                "Read", {"TableName": "orders", "GlobalSecondaryIndexName": "by-customer"}
+            ),
+        ),
+        True,
+        id="pre-throttle-alarm-gsi-reads",
+    ),
+    pytest.param(
+        alarm_state_change(
+            "autoresponder-orders-write-above-provisioned",
+            metrics=ABOVE,
+            state="OK",
+            previous_state="ALARM",
+        ),
+        False,
+        id="pre-throttle-ok-transition",
+    ),
+    pytest.param(
+        alarm_state_change("orders-write-utilization", metrics=ABOVE),
+        False,
+        # someone's own utilization alarm (consumed over provisioned): not named with the prefix
+        id="consumed-over-provisioned-without-prefix",
+    ),
+    pytest.param(
+        alarm_state_change(
+            "autoresponder-orders-consumed-writes",
+            metrics=[metric_stat("ConsumedWriteCapacityUnits")],
+        ),
+        False,
+        id="consumed-capacity-alarm-with-prefix",
+    ),
+    pytest.param(
+        alarm_state_change(
+            "TargetTracking-table/orders-ProvisionedCapacityLow-7f1a9c2d",
+            metrics=[metric_stat("ProvisionedWriteCapacityUnits")],
+        ),
+        False,
+        id="target-tracking-provisioned-capacity-alarm",
+    ),
+    pytest.param(
+        alarm_state_change(
+            "autoresponder-orders-write-above-provisioned",
+            metrics=[
+                expression("100 * consumed / 60 / provisioned"),
+                metric_stat(
+                    "ConsumedWriteCapacityUnits",
+                    "MyApp/Orders",
+                    metric_id="consumed",
+                    return_data=False,
+                ),
+                metric_stat(
+                    "ProvisionedWriteCapacityUnits",
+                    "MyApp/Orders",
+                    metric_id="provisioned",
+                    return_data=False,
+                ),
+            ],
+        ),
+        False,
+        id="provisioned-metric-name-in-another-namespace",
+    ),
     pytest.param(
         alarm_state_change(
             "autoresponder-orders-throttling",
@@ -191,6 +285,17 @@ def test_composite_prefix_follows_the_parameter(
     composite = alarm_state_change("ops-orders-throttling", alarm_rule='ALARM("x")')
     assert matches(pattern, composite)
     assert not matches(pattern, alarm_state_change("autoresponder-x", alarm_rule='ALARM("x")'))
+
+
+def test_pre_throttle_prefix_follows_the_parameter(
+    cfn: dict[str, Any], defaults: dict[str, Any]
+) -> None:
+    pattern = pattern_of(cfn, "ScaleOnThrottleFunction", defaults | {"AlarmNamePrefix": "ops-"})
+    assert matches(pattern, alarm_state_change("ops-orders-write-above-provisioned", metrics=ABOVE))
+    default_named = alarm_state_change(
+        "autoresponder-orders-write-above-provisioned", metrics=ABOVE
+    )
+    assert not matches(pattern, default_named)
 
 
 def test_no_field_repeats_within_a_pattern_branch(cfn: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ NO_RESOURCE_LEVEL_ACTIONS = {
     "cloudwatch:GetMetricData",
     "dynamodb:ListTables",  # report_latency_regression's daily report lists the tables
     "cloudwatch:ListMetrics",  # onboard_tables: the operations a table serves
+    "scheduler:ListSchedules",  # whether a look at a table is already scheduled
 }
 FOURTEEN_DAYS = 14 * 24 * 3600
 # What the functions' rules may match: alarm state changes, and (onboard_tables) tag changes.

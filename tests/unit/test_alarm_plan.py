@@ -65,6 +65,10 @@ def test_provisioned_table_with_a_gsi_gets_capacity_key_range_and_latency_alarms
         "autoresponder-orders-by-customer-write-provisioned-throttle",
         "autoresponder-orders-by-customer-read-key-range-throttle",
         "autoresponder-orders-by-customer-write-key-range-throttle",
+        "autoresponder-orders-read-above-provisioned",
+        "autoresponder-orders-write-above-provisioned",
+        "autoresponder-orders-by-customer-read-above-provisioned",
+        "autoresponder-orders-by-customer-write-above-provisioned",
         "autoresponder-orders-latency-GetItem",
         "autoresponder-orders-latency-Query",
     }
@@ -108,6 +112,124 @@ def test_throttle_alarm_fires_on_any_throttled_request_in_a_minute():
     assert (spec.evaluation_periods, spec.datapoints_to_alarm) == (1, 1)
     assert (spec.comparison_operator, spec.threshold) == ("GreaterThanThreshold", 0.0)
     assert spec.treat_missing_data == "notBreaching"
+
+
+# -- pre-throttle: consumed above provisioned ------------------------------------------------
+PRE_THROTTLE = {AlarmKind.READ_ABOVE_PROVISIONED, AlarmKind.WRITE_ABOVE_PROVISIONED}
+
+
+def pre_throttle_alarms(alarms: list[AlarmDefinition]) -> dict[str, AlarmDefinition]:
+    return {a.name: a for a in alarms if a.kind in PRE_THROTTLE}
+
+
+@pytest.mark.parametrize(
+    ("index", "dimensions"),
+    [
+        pytest.param(None, (("TableName", "orders"),), id="table"),
+        pytest.param(
+            "by-customer",
+            (("GlobalSecondaryIndexName", "by-customer"), ("TableName", "orders")),
+            id="gsi",
+        ),
+    ],
+)
+def test_pre_throttle_alarm_is_consumed_per_second_over_the_filled_provisioned(index, dimensions):
+    table = provisioned_table("orders", indexes={"by-customer": (50, 25)})
+    where = "orders-by-customer" if index else "orders"
+    alarm = pre_throttle_alarms(desired_alarms(table, OPS, POLICY))[
+        f"autoresponder-{where}-write-above-provisioned"
+    ]
+    spec = alarm.spec
+    expression, consumed, provisioned = spec.metrics
+    assert (expression.id, expression.return_data) == ("utilization", True)
+    assert expression.expression == (
+        "100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)"
+    )
+    assert expression.metric_name is None
+    assert (consumed.id, consumed.return_data) == ("consumed", False)
+    assert (consumed.namespace, consumed.metric_name) == (
+        "AWS/DynamoDB",
+        "ConsumedWriteCapacityUnits",
+    )
+    assert (consumed.stat, consumed.period, consumed.dimensions) == ("Sum", 60, dimensions)
+    assert (provisioned.id, provisioned.return_data) == ("provisioned", False)
+    assert provisioned.metric_name == "ProvisionedWriteCapacityUnits"
+    assert (provisioned.stat, provisioned.period, provisioned.dimensions) == (
+        "Maximum",
+        60,
+        dimensions,
+    )
+    # one metric-math alarm: none of the single-metric fields
+    assert (spec.namespace, spec.metric_name, spec.dimensions, spec.statistic, spec.period) == (
+        "",
+        "",
+        (),
+        "",
+        0,
+    )
+    # above 100 % of provisioned for 1 of 1 one-minute datapoints
+    assert (spec.comparison_operator, spec.threshold) == ("GreaterThanThreshold", 100.0)
+    assert (spec.evaluation_periods, spec.datapoints_to_alarm) == (1, 1)
+    assert spec.treat_missing_data == "notBreaching"
+    assert spec.alarm_metrics == 2  # billed per metric it reads
+    assert alarm.tags == {
+        CREATED_BY_TAG: "onboard_tables",
+        "autoresponder:table": "orders",
+        "autoresponder:kind": "write-above-provisioned",
+        **({"autoresponder:index": index} if index else {}),
+    }
+    assert "burst capacity" in spec.description
+
+
+def test_pre_throttle_read_alarm_reads_the_read_metrics():
+    alarm = pre_throttle_alarms(desired_alarms(provisioned_table("orders"), (), POLICY))[
+        "autoresponder-orders-read-above-provisioned"
+    ]
+    assert [q.metric_name for q in alarm.spec.metrics] == [
+        None,
+        "ConsumedReadCapacityUnits",
+        "ProvisionedReadCapacityUnits",
+    ]
+    assert alarm.kind is AlarmKind.READ_ABOVE_PROVISIONED
+
+
+@pytest.mark.parametrize("gsis", [0, 1, 3])
+def test_one_pre_throttle_alarm_per_resource_and_dimension(gsis):
+    indexes = {f"gsi{i}": (10, 10) for i in range(gsis)}
+    alarms = pre_throttle_alarms(
+        desired_alarms(provisioned_table("orders", indexes=indexes), OPS, POLICY)
+    )
+    assert len(alarms) == 2 * (1 + gsis)
+    assert {(a.index_name, a.kind) for a in alarms.values()} == {
+        (index, kind) for index in (None, *indexes) for kind in PRE_THROTTLE
+    }
+
+
+def test_on_demand_tables_get_no_pre_throttle_alarm():
+    assert pre_throttle_alarms(desired_alarms(on_demand_table("clickstream"), OPS, POLICY)) == {}
+
+
+def test_watch_only_tables_get_no_pre_throttle_alarm():
+    table = provisioned_table("orders", indexes={"by-customer": (50, 25)})
+    watched = desired_alarms(table, OPS, POLICY, managed=False)
+    assert pre_throttle_alarms(watched) == {}
+    # the throttle and latency alarms are the same as a managed table's
+    managed = desired_alarms(table, OPS, POLICY)
+    assert watched == [a for a in managed if a.kind not in PRE_THROTTLE]
+
+
+def test_the_diff_counts_the_metrics_the_alarms_read():
+    table = provisioned_table("orders", indexes={"by-customer": (50, 25)})
+    wanted = desired_alarms(table, OPS, POLICY)
+    diff = diff_table("orders", wanted, {})
+    # per resource: 4 throttle alarms (1 metric each) + 2 pre-throttle (2 each); 2 latency
+    assert (diff.alarm_count, diff.alarm_metrics) == (14, 2 * (4 + 2 * 2) + 2)
+    again = diff_table("orders", wanted, account_of(wanted))
+    assert (again.alarm_count, again.alarm_metrics) == (14, 18)
+    taken = next(a for a in wanted if a.kind is AlarmKind.READ_ABOVE_PROVISIONED)
+    hand_made = {taken.name: ObservedAlarm(name=taken.name, tags={"team": "db"})}
+    conflicted = diff_table("orders", wanted, hand_made)
+    assert (conflicted.alarm_count, conflicted.alarm_metrics) == (13, 16)  # not ours
 
 
 @pytest.mark.parametrize(
@@ -268,7 +390,7 @@ def test_a_gained_gsi_adds_only_the_index_alarms():
     table = provisioned_table("orders", indexes={"by-day": (10, 10)})
     diff = diff_table("orders", desired_alarms(table, OPS, POLICY), account_of(before))
     assert {a.index_name for a in diff.create} == {"by-day"}
-    assert len(diff.create) == 4
+    assert len(diff.create) == 6  # provisioned and key-range throttle, pre-throttle: r/w each
     assert not diff.update
     assert not diff.delete
     assert diff.action is OnboardAction.UPDATE_ALARMS
@@ -304,7 +426,10 @@ def test_billing_mode_switch_replaces_capacity_alarms():
     assert set(diff.delete) == {
         "autoresponder-orders-read-provisioned-throttle",
         "autoresponder-orders-write-provisioned-throttle",
+        "autoresponder-orders-read-above-provisioned",
+        "autoresponder-orders-write-above-provisioned",
     }
+    assert diff.deleted_alarm_metrics == 6  # 2 single-metric + 2 pre-throttle × 2 metrics
 
 
 def test_alarms_made_by_people_are_never_touched():

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from autoresponder.domain.diagnosis import diagnose
-from autoresponder.domain.next_look import LookPolicy, headroom_eaten, next_look
+from autoresponder.domain.next_look import (
+    LookPolicy,
+    episode_window,
+    headroom_eaten,
+    mitigated,
+    next_look,
+)
+from autoresponder.domain.scaling import ScaleHistory
+from autoresponder.models.decision import Action
+from autoresponder.models.table import Capacity, Dimension
 from tests.builders import NOW, merged, on_demand_table, provisioned_table, published
 
 POLICY = LookPolicy()
@@ -78,3 +88,50 @@ def test_no_ramp_rule_for_on_demand_or_without_a_reading():
     table = on_demand_table()
     assert headroom_eaten(table, _observed(table, 60, 5000), 25.0) is False
     assert headroom_eaten(provisioned_table(), None, 25.0) is False
+
+
+def _raise(episode_start, **changes) -> ScaleHistory:
+    before = Capacity(read=100, write=50)
+    return replace(
+        ScaleHistory(
+            scaled_at=episode_start + timedelta(minutes=1),
+            event_key="alarm",
+            action=Action.SCALE_UP,
+            before=before,
+            after=before.with_(Dimension.WRITE, 100),
+            original=before,
+            episode_start=episode_start,
+        ),
+        **changes,
+    )
+
+
+def test_a_look_reads_back_to_the_start_of_an_open_episode_at_most_three_hours():
+    an_hour_ago = _raise(NOW - timedelta(hours=1))
+    assert episode_window([an_hour_ago], NOW, POLICY) == timedelta(hours=1)
+    long_ago = _raise(NOW - timedelta(hours=9))
+    assert episode_window([long_ago], NOW, POLICY) == POLICY.episode_lookback
+    closed = _raise(NOW - timedelta(hours=1), mitigated_at=NOW - timedelta(minutes=50))
+    assert episode_window([closed], NOW, POLICY) == timedelta(0)
+
+
+def test_an_episode_that_ended_before_the_minutes_read_claims_no_time_to_mitigation():
+    """Throttled from 14:00; the look reads only the last 10 minutes, all quiet: it stopped,
+    but when is not known — no time to mitigation is made up."""
+    start = NOW.replace(second=0, microsecond=0) - timedelta(hours=5)
+    table = provisioned_table(read=100, write=100)
+    end = NOW.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    quiet = published(consumed=40, cause=None, end=NOW, minutes=10)
+    observed = diagnose(table, quiet, end - timedelta(minutes=11), end)
+    [episode] = mitigated({(None, Dimension.WRITE): _raise(start)}, observed)
+    assert not episode.measured and episode.seconds is None
+    assert episode.stopped_at == observed.start
+    # read back far enough, the last throttled minute is in view: measured
+    end_of_throttling = start + timedelta(minutes=7)
+    both = merged(
+        published(consumed=50, rejected=30, end=end_of_throttling, minutes=7),
+        published(consumed=40, cause=None, end=NOW, minutes=30),
+    )
+    wide = diagnose(table, both, start - timedelta(minutes=1), end)
+    [measured] = mitigated({(None, Dimension.WRITE): _raise(start)}, wide)
+    assert measured.seconds == 7 * 60

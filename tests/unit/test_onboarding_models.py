@@ -107,3 +107,20 @@ def test_decision_notification_lists_the_alarms():
     assert "  - autoresponder-orders-read-key-range-throttle" in lines
     assert any("not made by the responder" in line for line in lines)
     assert decision.notify
+
+
+def test_decision_notification_prices_the_alarm_metrics():
+    decision = OnboardDecision(
+        runbook="onboard_tables",
+        action="onboard",
+        table_name="orders",
+        reason="r",
+        alarm_count=16,
+        alarm_metrics=20,
+        alarm_cost_per_month=2.0,
+        inputs={"price_per_alarm_month": 0.1},
+    )
+    (line,) = [line for line in decision.detail_lines() if line.startswith("Alarm cost:")]
+    assert line.startswith("Alarm cost: 16 alarm(s) now, reading 20 metric(s); ")
+    assert "$0.10 a month per metric a standard-resolution alarm reads" in line
+    assert line.endswith("about $2.00 a month")

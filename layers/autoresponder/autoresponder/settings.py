@@ -149,8 +149,9 @@ class Settings(BaseSettings):
     onboard_default_operations: str = "GetItem,Query,PutItem,UpdateItem"
     """Operations given latency alarms when CloudWatch lists none for a table."""
     price_per_alarm_month: float = Field(default=0.10, ge=0)
-    """USD a month for one standard-resolution CloudWatch metric alarm (us-east-1): onboarding
-    says what a table's alarms cost ("11 alarms, about $1.10 a month"). docs/cost.md."""
+    """USD a month per alarm metric of a standard-resolution CloudWatch alarm (us-east-1; a
+    metric-math alarm is billed per metric it reads): onboarding says what a table's alarms cost
+    ("16 alarms (20 alarm metrics), about $2.00 a month"). docs/cost.md."""
 
     # kill switch (stack parameter `KillSwitch`, kept in an SSM parameter)
     dry_run_parameter_name: str | None = None

@@ -13,7 +13,12 @@ from typing import Any
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
-from autoresponder.models.onboarding import AlarmDefinition, AlarmSpec, ObservedAlarm
+from autoresponder.models.onboarding import (
+    AlarmDefinition,
+    AlarmSpec,
+    MetricQuery,
+    ObservedAlarm,
+)
 
 LATENCY_METRIC = "SuccessfulRequestLatency"
 DYNAMODB = "AWS/DynamoDB"
@@ -22,16 +27,24 @@ MAX_PREFIX = 255
 
 
 def observed_spec(raw: Mapping[str, Any]) -> AlarmSpec | None:
-    """A `DescribeAlarms` metric alarm in the comparable form; None for metric math."""
-    if not raw.get("MetricName") or raw.get("Metrics"):
+    """A `DescribeAlarms` metric alarm in the comparable form (one metric, or metric math);
+    None when it has neither."""
+    queries = tuple(_query(q) for q in raw.get("Metrics") or ())
+    if not raw.get("MetricName") and not queries:
         return None
     evaluation_periods = int(raw.get("EvaluationPeriods", 1))
+    single: dict[str, Any] = {}
+    if not queries:
+        single = {
+            "namespace": str(raw.get("Namespace", "")),
+            "metric_name": str(raw["MetricName"]),
+            "dimensions": _pairs(raw.get("Dimensions", [])),
+            "statistic": str(raw.get("Statistic") or raw.get("ExtendedStatistic") or ""),
+            "period": int(raw.get("Period", 0)),
+        }
     return AlarmSpec(
-        namespace=str(raw.get("Namespace", "")),
-        metric_name=str(raw["MetricName"]),
-        dimensions=tuple(sorted((d["Name"], d["Value"]) for d in raw.get("Dimensions", []))),
-        statistic=str(raw.get("Statistic") or raw.get("ExtendedStatistic") or ""),
-        period=int(raw.get("Period", 0)),
+        **single,
+        metrics=queries,
         evaluation_periods=evaluation_periods,
         datapoints_to_alarm=int(raw.get("DatapointsToAlarm") or evaluation_periods),
         threshold=float(raw.get("Threshold", 0.0)),
@@ -41,18 +54,66 @@ def observed_spec(raw: Mapping[str, Any]) -> AlarmSpec | None:
     )
 
 
+def _pairs(dimensions: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((d["Name"], d["Value"]) for d in dimensions or ()))
+
+
+def _query(raw: Mapping[str, Any]) -> MetricQuery:
+    """One `Metrics` entry of DescribeAlarms (the fields PutMetricAlarm sets)."""
+    stat = raw.get("MetricStat") or {}
+    metric = stat.get("Metric") or {}
+    return MetricQuery(
+        id=str(raw.get("Id", "")),
+        expression=raw.get("Expression"),
+        label=raw.get("Label"),
+        namespace=metric.get("Namespace"),
+        metric_name=metric.get("MetricName"),
+        dimensions=_pairs(metric.get("Dimensions")),
+        stat=stat.get("Stat"),
+        period=stat.get("Period"),
+        return_data=bool(raw.get("ReturnData", True)),
+    )
+
+
+def _query_request(query: MetricQuery) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Id": query.id, "ReturnData": query.return_data}
+    if query.expression is not None:
+        entry["Expression"] = query.expression
+    if query.label is not None:
+        entry["Label"] = query.label
+    if query.metric_name is not None:
+        entry["MetricStat"] = {
+            "Metric": {
+                "Namespace": query.namespace,
+                "MetricName": query.metric_name,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in query.dimensions],
+            },
+            "Period": query.period,
+            "Stat": query.stat,
+        }
+    return entry
+
+
 def put_request(alarm: AlarmDefinition) -> dict[str, Any]:
     """The PutMetricAlarm arguments of a wanted alarm (no actions: EventBridge routes it)."""
     spec = alarm.spec
+    if spec.metrics:
+        # metric math: the metrics are in `Metrics`, never beside it (PutMetricAlarm rejects
+        # Namespace, MetricName, Dimensions, Period or Statistic with Metrics)
+        what: dict[str, Any] = {"Metrics": [_query_request(q) for q in spec.metrics]}
+    else:
+        what = {
+            "Namespace": spec.namespace,
+            "MetricName": spec.metric_name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in spec.dimensions],
+            "Statistic": spec.statistic,
+            "Period": spec.period,
+        }
     return {
         "AlarmName": alarm.name,
         "AlarmDescription": spec.description,
         "ActionsEnabled": True,
-        "Namespace": spec.namespace,
-        "MetricName": spec.metric_name,
-        "Dimensions": [{"Name": k, "Value": v} for k, v in spec.dimensions],
-        "Statistic": spec.statistic,
-        "Period": spec.period,
+        **what,
         "EvaluationPeriods": spec.evaluation_periods,
         "DatapointsToAlarm": spec.datapoints_to_alarm,
         "Threshold": spec.threshold,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,14 +10,13 @@ from botocore.exceptions import ClientError
 
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
-from autoresponder.models.recheck import schedule_name
-
-_AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
+from autoresponder.models.recheck import due_of, schedule_name, schedule_prefix
 
 
 class EventBridgeScheduler(AwsAdapter):
-    """Implements `Rechecks`: one schedule per table in the stack's schedule group, which
-    invokes `target_arn` (scale_back) with the re-check event, as `role_arn`."""
+    """Implements `Rechecks`: one-time schedules in the stack's schedule group, named after
+    the table and the due time, which invoke `target_arn` (scale_back) with the re-check event,
+    as `role_arn`, and delete themselves once run."""
 
     service = "scheduler"
 
@@ -35,18 +33,22 @@ class EventBridgeScheduler(AwsAdapter):
         self.target_arn = target_arn
         super().__init__(client, region)
 
-    def pending(self, table_name: str) -> datetime | None:
-        """When the table's re-check is due, if one is scheduled."""
+    def pending(self, table_name: str, after: datetime) -> datetime | None:
+        """The soonest of the table's re-checks due after `after`, if any (the names carry
+        their due time: ListSchedules answers names, not expressions)."""
+        found: list[datetime] = []
         try:
-            answer = self.client.get_schedule(Name=schedule_name(table_name), GroupName=self.group)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return None
-            raise translate(exc, "GetSchedule", table=table_name) from exc
+            pages = self.client.get_paginator("list_schedules").paginate(
+                GroupName=self.group, NamePrefix=schedule_prefix(table_name)
+            )
+            for page in pages:
+                for schedule in page.get("Schedules", []):
+                    due = due_of(str(schedule.get("Name", "")))
+                    if due is not None and due > after:
+                        found.append(due)
         except AWS_ERRORS as exc:
-            raise translate(exc, "GetSchedule", table=table_name) from exc
-        found = _AT.match(str(answer.get("ScheduleExpression", "")))
-        return datetime.fromisoformat(found.group(1)).replace(tzinfo=UTC) if found else None
+            raise translate(exc, "ListSchedules", table=table_name) from exc
+        return min(found, default=None)
 
     def put(
         self,
@@ -56,12 +58,12 @@ class EventBridgeScheduler(AwsAdapter):
         *,
         target_arn: str | None = None,
     ) -> None:
-        """Create the table's re-check for `at`, or move the one there is."""
+        """Create the table's re-check for `at` (one schedule per table and due time)."""
         target = target_arn or self.target_arn
         if not target:
             raise ValueError("no re-check target: RECHECK_TARGET_ARN or the function's own ARN")
         request: dict[str, Any] = {
-            "Name": schedule_name(table_name),
+            "Name": schedule_name(table_name, at),
             "GroupName": self.group,
             "ScheduleExpression": f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
             "ScheduleExpressionTimezone": "UTC",
@@ -76,11 +78,10 @@ class EventBridgeScheduler(AwsAdapter):
             },
         }
         try:
-            try:
-                self.client.create_schedule(**request)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConflictException":
-                    raise
-                self.client.update_schedule(**request)
+            self.client.create_schedule(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConflictException":
+                return  # this very look is already scheduled
+            raise translate(exc, "CreateSchedule", table=table_name) from exc
         except AWS_ERRORS as exc:
             raise translate(exc, "CreateSchedule", table=table_name) from exc

@@ -7,9 +7,11 @@ Alarms per covered table (`autoresponder:managed=true`, or on the stack's watch 
 | `read/write-provisioned-throttle`   | `Read/WriteProvisionedThroughput...` | provisioned, + GSIs |
 | `read/write-key-range-throttle`     | `Read/WriteKeyRangeThroughput...`    | any table, + GSIs   |
 | `read/write-max-on-demand-throttle` | `Read/WriteMaxOnDemandThroughput...` | on-demand, + GSIs   |
+| `read/write-above-provisioned`      | `Consumed...` over `Provisioned...`  | managed provisioned,|
+|                                     | (metric math, see below)             | + GSIs              |
 | `latency-<Operation>`               | `SuccessfulRequestLatency`           | table, per op.      |
 
-(`...` is `ThrottleEvents`.)
+(`...` is `ThrottleEvents`, then `CapacityUnits` in the pre-throttle row.)
 
 Names: `<prefix><table>[-<index>]-<kind>`, the prefix being the stack parameter
 `AlarmNamePrefix` (default `autoresponder-`); a name longer than CloudWatch's 255 characters is
@@ -17,6 +19,33 @@ cut and ends in a hash. Throttle alarms: `Sum > threshold` (default 0: any throt
 over 1 period of 60 s. Latency alarms: `Average > target` for 5 consecutive 1-minute periods,
 the target per operation from settings (GetItem 10 ms, Query 20 ms, batch 100 ms, others 25 ms).
 Missing data is not breaching: no request, no alarm.
+
+Pre-throttle alarms (`read/write-above-provisioned`): consumed capacity above provisioned for
+one minute, i.e. the table or GSI is spending its burst capacity and throttling comes next.
+Only for managed tables in provisioned mode: a watch-only table is never raised, and an
+on-demand table's limit is its own maximum (the max-on-demand throttle alarms). The threshold
+has to follow the provisioned capacity, which Auto Scaling, a person and the responder itself
+change at any time: a static `Consumed... > N` alarm would be wrong after the first change (and
+would need an update per raise). So the alarm is metric math over both metrics:
+
+    utilization = 100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)   > 100
+
+- `consumed`: `Consumed<Read|Write>CapacityUnits`, `Sum` over 60 s; `/ PERIOD(consumed)` makes
+  it units per second, the unit of provisioned capacity (PERIOD takes a metric, not an
+  expression).
+- `provisioned`: `Provisioned<Read|Write>CapacityUnits`, `Maximum` over 60 s. DynamoDB
+  publishes it every five minutes ("for all other DynamoDB metrics, the aggregation granularity
+  is five minutes": only the consumed and throttle metrics are per minute), so most minutes have
+  no provisioned datapoint: `FILL(..., REPEAT)` carries the last one forward. Maximum: within a
+  period holding a change, the higher setting (never alarm on a capacity already raised).
+- a ratio, not a difference: metric math treats a missing value as 0 in arithmetic and drops a
+  datapoint that divides by zero, so when no provisioned datapoint is at hand the minute is
+  dropped (no alarm), where `consumed - provisioned` would alarm on any traffic; a minute
+  without requests is 0 % (not missing: the alarm returns to OK when the table goes quiet).
+- 1 of 1 one-minute datapoints, `> 100` (% of provisioned): any minute of burst. The runbook
+  decides from the table's metrics and raises only where demand is above provisioned.
+- 2 metrics of the 10 a metric-math alarm may read, no SEARCH (alarms cannot use it). CloudWatch
+  bills a metric-math alarm per metric it reads: 2 alarm metrics, $0.20 a month (docs/cost.md).
 
 Operations "the table serves": those CloudWatch lists a `SuccessfulRequestLatency` metric for
 (TableName + Operation); CloudWatch lists a metric for two weeks after its last datapoint, so
@@ -51,11 +80,12 @@ from autoresponder.models.onboarding import (
     AlarmKind,
     AlarmSpec,
     Coverage,
+    MetricQuery,
     ObservedAlarm,
     ObservedScalableTarget,
     OnboardAction,
 )
-from autoresponder.models.table import TableDescription, TablePolicy
+from autoresponder.models.table import Dimension, TableDescription, TablePolicy
 
 DYNAMODB = "AWS/DynamoDB"
 MAX_ALARM_NAME = 255
@@ -74,6 +104,15 @@ _THROTTLE_METRICS: Mapping[AlarmKind, str] = MappingProxyType(
 _PROVISIONED_KINDS = (AlarmKind.READ_PROVISIONED, AlarmKind.WRITE_PROVISIONED)
 _ON_DEMAND_KINDS = (AlarmKind.READ_MAX_ON_DEMAND, AlarmKind.WRITE_MAX_ON_DEMAND)
 _KEY_RANGE_KINDS = (AlarmKind.READ_KEY_RANGE, AlarmKind.WRITE_KEY_RANGE)
+_PRE_THROTTLE_KINDS: Mapping[AlarmKind, Dimension] = MappingProxyType(
+    {
+        AlarmKind.READ_ABOVE_PROVISIONED: Dimension.READ,
+        AlarmKind.WRITE_ABOVE_PROVISIONED: Dimension.WRITE,
+    }
+)
+PRE_THROTTLE_THRESHOLD = 100.0
+"""Percent of the provisioned capacity consumed in a minute above which the burst is spent."""
+PRE_THROTTLE_EXPRESSION = "100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)"
 
 DEFAULT_LATENCY_TARGETS_MS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_SLA_MS))
 """The latency runbook's targets (report_latency_regression): alarm and report agree."""
@@ -182,6 +221,57 @@ def _throttle_alarm(
     )
 
 
+def _pre_throttle_alarm(
+    table_name: str, index_name: str | None, kind: AlarmKind, policy: AlarmPolicy
+) -> AlarmDefinition:
+    """Consumed above provisioned for one minute (module docstring: why metric math)."""
+    units = "Read" if _PRE_THROTTLE_KINDS[kind] is Dimension.READ else "Write"
+    dimensions = {"TableName": table_name}
+    if index_name:
+        dimensions["GlobalSecondaryIndexName"] = index_name
+    pairs = tuple(sorted(dimensions.items()))
+
+    def metric(query_id: str, name: str, stat: str) -> MetricQuery:
+        return MetricQuery(
+            id=query_id,
+            namespace=DYNAMODB,
+            metric_name=name,
+            dimensions=pairs,
+            stat=stat,
+            period=policy.period_seconds,
+        )
+
+    return AlarmDefinition(
+        name=alarm_name(policy.prefix, table_name, index_name, kind.value),
+        table_name=table_name,
+        index_name=index_name,
+        kind=kind,
+        spec=AlarmSpec(
+            metrics=(
+                MetricQuery(
+                    id="utilization",
+                    expression=PRE_THROTTLE_EXPRESSION,
+                    label=f"Consumed {units.lower()} capacity, % of provisioned",
+                    return_data=True,
+                ),
+                metric("consumed", f"Consumed{units}CapacityUnits", "Sum"),
+                metric("provisioned", f"Provisioned{units}CapacityUnits", "Maximum"),
+            ),
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            threshold=PRE_THROTTLE_THRESHOLD,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            description=(
+                f"Consumed {units.lower()} capacity of {_where(table_name, index_name)} above "
+                f"its provisioned capacity for {policy.period_seconds} s: burst capacity is "
+                "being spent, throttling comes next. Created by the DynamoDB auto-responder "
+                "(onboard_tables); edits are reverted at the next reconcile."
+            ),
+        ),
+    )
+
+
 def _latency_alarm(table_name: str, operation: str, policy: AlarmPolicy) -> AlarmDefinition:
     target = policy.latency_target(operation)
     return AlarmDefinition(
@@ -211,14 +301,22 @@ def _latency_alarm(table_name: str, operation: str, policy: AlarmPolicy) -> Alar
 
 
 def desired_alarms(
-    table: TableDescription, operations: Sequence[str], policy: AlarmPolicy
+    table: TableDescription,
+    operations: Sequence[str],
+    policy: AlarmPolicy,
+    *,
+    managed: bool = True,
 ) -> list[AlarmDefinition]:
-    """Every alarm a covered table should have, sorted by name."""
+    """Every alarm a covered table should have, sorted by name. `managed`: the runbooks may
+    change the table (a watch-only table gets no pre-throttle alarm: nothing would be raised)."""
     capacity_kinds = _ON_DEMAND_KINDS if table.is_on_demand else _PROVISIONED_KINDS
+    pre_throttle = () if table.is_on_demand or not managed else tuple(_PRE_THROTTLE_KINDS)
     alarms = []
     for index_name in (None, *sorted(table.indexes)):
         for kind in (*capacity_kinds, *_KEY_RANGE_KINDS):
             alarms.append(_throttle_alarm(table.table_name, index_name, kind, policy))
+        for kind in pre_throttle:
+            alarms.append(_pre_throttle_alarm(table.table_name, index_name, kind, policy))
     for operation in sorted(set(operations)):
         alarms.append(_latency_alarm(table.table_name, operation, policy))
     return sorted(alarms, key=lambda alarm: alarm.name)
@@ -247,6 +345,16 @@ class AlarmDiff:
     """Scalable targets to tag `autoresponder:managed=true`."""
     untag_targets: tuple[ObservedScalableTarget, ...] = ()
     """Scalable targets to remove the `autoresponder:managed` tag from."""
+    alarm_metrics: int = 0
+    """The metrics the responder's alarms for the table read once the change is made (what
+    CloudWatch bills: `AlarmSpec.alarm_metrics`)."""
+    deleted_alarm_metrics: int = 0
+    """The metrics the alarms to delete read (what deleting them saves)."""
+
+    @property
+    def alarm_count(self) -> int:
+        """The responder's alarms for the table once the change is made."""
+        return len(self.create) + len(self.update) + len(self.unchanged)
 
     @property
     def empty(self) -> bool:
@@ -300,6 +408,7 @@ def diff_table(
     """
     create, update, unchanged, conflicts = [], [], [], []
     wanted_names = set()
+    metrics = 0
     for alarm in desired:
         wanted_names.add(alarm.name)
         found = existing.get(alarm.name)
@@ -309,14 +418,17 @@ def diff_table(
             # someone else's alarm, or (names are not unique: table `a-b` vs table `a` index
             # `b`) the responder's alarm for another table: never taken over
             conflicts.append(alarm.name)
+            continue
         elif found.spec != alarm.spec:
             update.append(alarm)
         else:
             unchanged.append(alarm.name)
+        metrics += alarm.spec.alarm_metrics
     ours = sorted(
         name for name, alarm in existing.items() if alarm.ours and alarm.table_name == table_name
     )
     delete = [name for name in ours if name not in wanted_names]
+    deleted_metrics = sum(_billed_metrics(existing[name]) for name in delete)
     tag, untag = target_tag_changes(targets, managed=managed and covered)
     return AlarmDiff(
         table_name=table_name,
@@ -330,7 +442,13 @@ def diff_table(
         covered=covered,
         tag_targets=tag,
         untag_targets=untag,
+        alarm_metrics=metrics,
+        deleted_alarm_metrics=deleted_metrics,
     )
+
+
+def _billed_metrics(alarm: ObservedAlarm) -> int:
+    return alarm.spec.alarm_metrics if alarm.spec is not None else 1
 
 
 def offboard_diff(

@@ -37,6 +37,8 @@ class LookPolicy:
     """How long after the episode's last raise short steps go on (then the schedule)."""
     metrics_delay: timedelta = timedelta(minutes=2)
     """How long after a minute its datapoint is readable."""
+    episode_lookback: timedelta = timedelta(hours=3)
+    """How far back a look reads to find when an open episode's throttling stopped."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,28 @@ class Mitigated:
     key: UnitKey
     started_at: datetime
     stopped_at: datetime
+    measured: bool = True
+    """False: throttling stopped before the first minute this look read (`stopped_at` is
+    that minute, an upper bound): no time to mitigation is claimed."""
 
     @property
-    def seconds(self) -> float:
+    def seconds(self) -> float | None:
+        if not self.measured:
+            return None
         return (self.stopped_at - self.started_at).total_seconds()
+
+
+def episode_window(records: Iterable[ScaleHistory], now: datetime, policy: LookPolicy) -> timedelta:
+    """How far back to read so that the open episodes' throttling is in view (at most
+    `episode_lookback`)."""
+    starts = [
+        r.episode_start
+        for r in records
+        if r.action in RAISES and not r.pending and r.mitigated_at is None and r.episode_start
+    ]
+    if not starts:
+        return timedelta(0)
+    return min(now - min(starts), policy.episode_lookback)
 
 
 def mitigated(
@@ -102,8 +122,12 @@ def mitigated(
         if started is None or unit is None or unit.last_unthrottled_at is None:
             continue
         last = unit.last_throttled_at
-        if last is None:  # nothing throttled in the window: it stopped before it
-            stopped = max(started + PERIOD, diagnosis.start)
+        if last is None and started < diagnosis.start:
+            # it stopped before the minutes read: when is not known, only that it has
+            found.append(Mitigated(key, started, diagnosis.start, measured=False))
+            continue
+        if last is None:  # nothing throttled since the episode's first minute
+            stopped = started + PERIOD
         elif unit.last_unthrottled_at > last:
             stopped = last + PERIOD
         else:

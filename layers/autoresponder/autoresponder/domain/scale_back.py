@@ -228,8 +228,8 @@ def precheck(case: ScaleBackCase, policy: ScaleBackPolicy) -> BackPlan | None:
             case,
             HoldReason.STABILIZING,
             "stabilizing",
-            f"{where} {dimension} was raised {_minutes(since)} min ago: stabilizing until "
-            f"{until:%H:%M} UTC ({_minutes(window)} min window)",
+            f"{where} {dimension} was raised {_minutes(max(since, timedelta(0)))} min ago: "
+            f"stabilizing until {until:%H:%M} UTC ({_minutes(window)} min window)",
             until=until,
         )
     return None

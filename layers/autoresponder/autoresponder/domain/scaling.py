@@ -866,11 +866,20 @@ def _nothing_throttled(case: ThrottleCase, lines: tuple[str, ...]) -> Plan:
             f"({_iso_minute(diagnosis.newest_datapoint)}): publishing lag, looking again shortly",
             lines=lines,
         )
+    reported = ", ".join(f"{p:g}" for p in evidence.recent_datapoints)
+    if any("CapacityUnits" in t.metric_name for t in evidence.targets):
+        # a capacity alarm (the pre-throttle one: consumed above provisioned)
+        return Plan(
+            Action.SKIP,
+            "no_throttling",
+            f"{seen}; alarm {evidence.alarm_name} reported {reported}, but the demand "
+            "CloudWatch measures now is within the provisioned capacity: nothing to raise",
+            lines=lines,
+        )
     return Plan(
         Action.SKIP,
         "no_throttling",
-        f"{seen}; alarm {evidence.alarm_name} reported "
-        f"{', '.join(f'{p:g}' for p in evidence.recent_datapoints)}: its metric is not a "
+        f"{seen}; alarm {evidence.alarm_name} reported {reported}: its metric is not a "
         "throttle DynamoDB reports for this table now, nothing to raise",
         lines=lines,
     )

@@ -108,6 +108,9 @@ class AlarmKind(StrEnum):
     WRITE_KEY_RANGE = "write-key-range-throttle"
     READ_MAX_ON_DEMAND = "read-max-on-demand-throttle"
     WRITE_MAX_ON_DEMAND = "write-max-on-demand-throttle"
+    READ_ABOVE_PROVISIONED = "read-above-provisioned"
+    WRITE_ABOVE_PROVISIONED = "write-above-provisioned"
+    """Pre-throttle: consumed capacity above provisioned for a minute (burst being spent)."""
     LATENCY = "latency"
 
 
@@ -119,15 +122,34 @@ class Coverage(StrEnum):
     WATCH = "watch"
 
 
-class AlarmSpec(_Model):
-    """The part of a metric alarm's definition that PutMetricAlarm sets and reconcile compares."""
+class MetricQuery(_Model):
+    """One entry of a metric-math alarm's `Metrics`: a metric it reads (`metric_name` set) or
+    an expression over them (`expression` set)."""
 
-    namespace: str
-    metric_name: str
-    dimensions: tuple[tuple[str, str], ...]
+    id: str
+    expression: str | None = None
+    label: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: tuple[tuple[str, str], ...] = ()
     """Sorted (name, value) pairs."""
-    statistic: str
-    period: int
+    stat: str | None = None
+    period: int | None = None
+    return_data: bool = False
+
+
+class AlarmSpec(_Model):
+    """The part of a metric alarm's definition that PutMetricAlarm sets and reconcile compares:
+    one metric (`namespace` ... `period`), or metric math (`metrics`, and those left empty)."""
+
+    namespace: str = ""
+    metric_name: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()
+    """Sorted (name, value) pairs."""
+    statistic: str = ""
+    period: int = 0
+    metrics: tuple[MetricQuery, ...] = ()
+    """A metric-math alarm's queries, in PutMetricAlarm's order (empty for one metric)."""
     evaluation_periods: int
     datapoints_to_alarm: int
     threshold: float
@@ -138,6 +160,14 @@ class AlarmSpec(_Model):
     @property
     def dimension_map(self) -> dict[str, str]:
         return dict(self.dimensions)
+
+    @property
+    def alarm_metrics(self) -> int:
+        """What CloudWatch bills the alarm as: one alarm metric per metric it reads (metric
+        math: each metric its expression lists, at most 10), one for a single-metric alarm."""
+        if not self.metrics:
+            return 1
+        return sum(1 for query in self.metrics if query.metric_name)
 
 
 class AlarmDefinition(_Model):
@@ -164,7 +194,7 @@ class ObservedAlarm(_Model):
     name: str
     tags: dict[str, str] = Field(default_factory=dict)
     spec: AlarmSpec | None = None
-    """None for a composite alarm or a metric-math alarm (never one of ours)."""
+    """None for a composite alarm (never one of ours)."""
 
     @property
     def ours(self) -> bool:
@@ -229,8 +259,11 @@ class OnboardDecision(Decision):
     """Scalable targets whose `autoresponder:managed` tag was removed (table no longer managed)."""
     alarm_count: int | None = None
     """The responder's alarms on the table once the change is made (0 when offboarded)."""
+    alarm_metrics: int | None = None
+    """The metrics those alarms read, what CloudWatch bills: one per single-metric alarm, two
+    per pre-throttle (metric-math) alarm (0 when offboarded)."""
     alarm_cost_per_month: float | None = None
-    """What they cost a month in USD (`alarm_count` × `PRICE_PER_ALARM_MONTH`); for an
+    """What they cost a month in USD (`alarm_metrics` × `PRICE_PER_ALARM_MONTH`); for an
     offboarding, what the deleted alarms cost (the saving)."""
     record_sk: str = ""
     """Sort key of the record (deterministic per trigger, so a retry finds it)."""
@@ -267,11 +300,13 @@ class OnboardDecision(Decision):
             lines += ["", "Watch only: the runbooks report on this table and never change it."]
         price = self.inputs.get("price_per_alarm_month")
         if self.alarm_cost_per_month is not None and price is not None:
+            metrics = self.alarm_metrics if self.alarm_metrics is not None else self.alarm_count
             lines += [
                 "",
-                f"Alarm cost: {self.alarm_count} alarm(s) now; CloudWatch bills ${price:,.2f} a "
-                "month per standard-resolution alarm (PRICE_PER_ALARM_MONTH; the first 10 of an "
-                "account are free): "
+                f"Alarm cost: {self.alarm_count} alarm(s) now, reading {metrics} metric(s); "
+                f"CloudWatch bills ${price:,.2f} a month per metric a standard-resolution alarm "
+                "reads (PRICE_PER_ALARM_MONTH; the first 10 alarm metrics of an account are "
+                "free): "
                 + (
                     f"about ${self.alarm_cost_per_month:,.2f} a month less"
                     if self.action == OnboardAction.OFFBOARD

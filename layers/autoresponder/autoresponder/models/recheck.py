@@ -8,7 +8,8 @@ the same pass as an alarm's, for that table only, at the moment it is due.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -51,7 +52,7 @@ def recheck_event(
     """The input of the schedule that looks at `table_name` at `at`."""
     return {
         "version": "0",
-        "id": f"recheck-{schedule_name(table_name)}-{at:%Y%m%dT%H%M%S}",
+        "id": schedule_name(table_name, at),
         "detail-type": RECHECK_DETAIL_TYPE,
         "source": RECHECK_SOURCE,
         "account": account,
@@ -62,8 +63,25 @@ def recheck_event(
     }
 
 
-def schedule_name(table_name: str) -> str:
-    """One schedule per table (a later ask moves it): `recheck-<table>-<hash>`, within
-    Scheduler's 64 characters of `[0-9A-Za-z._-]`."""
+def schedule_prefix(table_name: str) -> str:
+    """What every re-check schedule of a table is named with: `recheck-<table>-<hash>-`."""
     digest = hashlib.sha256(table_name.encode()).hexdigest()[:10]
-    return f"recheck-{table_name[:40]}-{digest}"
+    return f"recheck-{table_name[:28]}-{digest}-"
+
+
+def schedule_name(table_name: str, at: datetime) -> str:
+    """One schedule per table and due time, within Scheduler's 64 characters of
+    `[0-9A-Za-z._-]`: a look asked for while another of the table's runs (and Scheduler is
+    about to delete that one) never lands on the running schedule's name."""
+    return f"{schedule_prefix(table_name)}{at.astimezone(UTC):%Y%m%dT%H%M%S}"
+
+
+def due_of(name: str) -> datetime | None:
+    """When the schedule named `name` is due (None: not a re-check's name)."""
+    found = _DUE.search(name)
+    if found is None:
+        return None
+    return datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+
+
+_DUE = re.compile(r"-(\d{8}T\d{6})$")

@@ -236,7 +236,9 @@ class OnboardTables:
             targets = self._scalable_targets(table) if table is not None else []
             return _Plan(offboard_diff(name, existing, targets), None, gone=gone)
         operations = served_operations(listed.get(name, ()), self._config.policy)
-        wanted = desired_alarms(table, operations, self._config.policy)
+        wanted = desired_alarms(
+            table, operations, self._config.policy, managed=coverage is Coverage.MANAGED
+        )
         insights = insights_to_enable(
             table,
             coverage,
@@ -309,11 +311,12 @@ class OnboardTables:
         rule, reason, steps = _explain(action, name, plan, self._config.policy.prefix)
         price = self._config.price_per_alarm_month
         if action is OnboardAction.OFFBOARD:
-            after, cost = 0, alarm_cost(len(diff.delete), price)
+            after, metrics = 0, 0
+            cost = alarm_cost(len(diff.delete), price, diff.deleted_alarm_metrics)
             reason = f"{reason}; {cost.describe_saving()}"
         else:
-            after = len(diff.create) + len(diff.update) + len(diff.unchanged)
-            cost = alarm_cost(after, price)
+            after, metrics = diff.alarm_count, diff.alarm_metrics
+            cost = alarm_cost(after, price, metrics)
             reason = f"{reason}; {cost.describe()}"
         return OnboardDecision(
             runbook=RUNBOOK,
@@ -337,6 +340,7 @@ class OnboardTables:
             scalable_targets_tagged=[t.label for t in diff.tag_targets],
             scalable_targets_untagged=[t.label for t in diff.untag_targets],
             alarm_count=after,
+            alarm_metrics=metrics,
             alarm_cost_per_month=cost.per_month,
             record_sk=record_sk,
             trigger=_trigger_kind(trigger),

@@ -227,10 +227,10 @@ class ScalableTargetTagger(Protocol):
 
 
 class Rechecks(Protocol):
-    """One-time looks at a table (EventBridge Scheduler), one pending per table."""
+    """One-time looks at a table (EventBridge Scheduler)."""
 
-    def pending(self, table_name: str) -> datetime | None:
-        """When the table's re-check is due, if one is scheduled."""
+    def pending(self, table_name: str, after: datetime) -> datetime | None:
+        """The soonest of the table's re-checks due after `after`, if one is scheduled."""
 
     def put(
         self,
@@ -240,7 +240,7 @@ class Rechecks(Protocol):
         *,
         target_arn: str | None = None,
     ) -> None:
-        """Schedule the table's re-check for `at` (moving the one there is)."""
+        """Schedule a re-check of the table for `at` (asking twice for one moment is one)."""
 
 
 # every runbook ------------------------------------------------------------------------------

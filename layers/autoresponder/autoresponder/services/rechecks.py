@@ -34,9 +34,9 @@ class LookAgain:
             return None
         look = replace(look, at=whole_second(look.at))
         try:
-            pending = self._rechecks.pending(table_name)
-            if pending is not None and self._clock.now() < pending <= look.at:
-                return pending
+            pending = self._rechecks.pending(table_name, self._clock.now())
+            if pending is not None and pending <= look.at:
+                return pending  # a look no later than this one is already scheduled
             event = recheck_event(table_name, look.at, look.reason, account=account, region=region)
             self._rechecks.put(table_name, look.at, event, target_arn=target_arn)
         except (AutoresponderError, ValueError) as exc:

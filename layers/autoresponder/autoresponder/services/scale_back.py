@@ -30,6 +30,7 @@ from autoresponder.domain.diagnosis import Diagnosis
 from autoresponder.domain.next_look import (
     LookPolicy,
     Mitigated,
+    episode_window,
     headroom_eaten,
     mitigated,
     next_look,
@@ -428,30 +429,41 @@ class _Run:
     def _mitigation_decision(self, episode: Mitigated) -> Decision:
         index, dimension = episode.key
         where = f"{dimension.value}s of {'index ' + index if index else 'the table'}"
+        seconds = episode.seconds
+        when = (
+            f"throttling stopped at {episode.stopped_at:%H:%M} UTC, {seconds / 60:g} min after "
+            f"the first throttled minute ({episode.started_at:%H:%M} UTC)"
+            if seconds is not None
+            else f"throttling that started at {episode.started_at:%H:%M} UTC stopped before "
+            f"{episode.stopped_at:%H:%M} UTC, the first minute this look read: the time to "
+            "mitigation is not measured"
+        )
         return self._decision(
             index,
             dimension,
             "episode",
             action=Action.SKIP,
             rule="episode.mitigated",
-            reason=f"{where} of {self.table_name}: throttling stopped at "
-            f"{episode.stopped_at:%H:%M} UTC, {episode.seconds / 60:g} min after the first "
-            f"throttled minute ({episode.started_at:%H:%M} UTC)",
+            reason=f"{where} of {self.table_name}: {when}",
             dry_run=self.config.dry_run,
             inputs={
                 "episode_start": episode.started_at.isoformat(),
                 "mitigated_at": episode.stopped_at.isoformat(),
             },
-            time_to_mitigation=episode.seconds,
+            time_to_mitigation=seconds,
         )
 
     # -- the throttle pass ---------------------------------------------------------------------
 
     def _longest_window(self, raised: Raised) -> timedelta:
-        """How far back the table is read: the longest window of its raised units."""
+        """How far back the table is read: the longest window of its raised units, and back
+        to the start of an episode still open (when its throttling stopped is measured)."""
         policy = self.config.policy
+        windows = [stabilization_for(h, policy) for h in raised.values()]
         return max(
-            (stabilization_for(h, policy) for h in raised.values()), default=policy.stabilization
+            policy.stabilization,
+            *windows,
+            episode_window(raised.values(), self.now, self.config.looks),
         )
 
     def _follow_up(
