@@ -61,8 +61,17 @@ lint: venv
 types: venv
 	$(PY) -m mypy
 
+# The whole suite, twice: at a fixed wall clock just after and just before a UTC day boundary
+# (tests/conftest.py `--wall-clock`; time-machine moves the real clock of the run, in every
+# worker), so a test that depends on the time of day fails here, not at midnight on someone's
+# machine. pytest-xdist spreads each pass over the cores (PYTEST_WORKERS=0: one process).
+WALL_CLOCKS := 2026-12-01T00:05:00+00:00 2026-11-30T23:58:00+00:00
+PYTEST_WORKERS ?= auto
 unit: venv
-	$(PY) -m pytest -q
+	@for clock in $(WALL_CLOCKS); do \
+		echo "pytest, wall clock $$clock"; \
+		$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --wall-clock $$clock || exit 1; \
+	done
 
 cfn-lint: venv
 	$(VENV)/bin/cfn-lint template.yaml examples/monitoring-account/template.yaml

@@ -187,6 +187,9 @@ class InMemoryDecisionStore:
         self.stored[decision_key].attempts += 1
         return self.stored[decision_key].attempts
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        self.stored[decision_key].attempts -= 1
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self.stored[decision_key].notification = "sent"
 
@@ -221,11 +224,6 @@ class InMemoryDecisionStore:
         record = self.history.get(key)
         if record is not None and record.event_key == event_key:
             self.history[key] = replace(record, status=IntentStatus.APPLIED, applied_at=at)
-
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None:
-        return self.history.get((table_name, index_name, dimension))
 
     def save_scale_history(
         self, table_name: str, index_name: str | None, dimension: Dimension, history: ScaleHistory

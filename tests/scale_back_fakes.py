@@ -9,7 +9,6 @@ every violation.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -215,8 +214,3 @@ def raised(
         after=after,
         original=original if original is not None else before,
     )
-
-
-def by_kind(decisions: list[Any]) -> Mapping[tuple[str | None, str | None], Any]:
-    """Decisions of a run by (index, dimension)."""
-    return {(d.index_name, d.dimension): d for d in decisions}

@@ -195,6 +195,9 @@ class MemoryDecisionTable:
         self.stored[decision_key].attempts += 1
         return self.stored[decision_key].attempts
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        self.stored[decision_key].attempts -= 1
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self.stored[decision_key].notification = "sent"
 

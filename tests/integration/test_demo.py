@@ -10,8 +10,8 @@ import io
 import json
 import os
 import re
-import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -212,6 +212,10 @@ def test_invoke_runs_one_event_on_a_fresh_demo_account():
     assert returned["index_name"] == "by-customer"
 
 
+LOCK_HELD_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+"""Another invocation's lock, still held whenever the demo runs (it runs at the real time)."""
+
+
 def test_a_retryable_outcome_is_reported_as_a_lambda_retry(monkeypatch):
     """Another invocation holds the table's lock: the handler raises, the demo says so."""
     _plain_moto_environment(monkeypatch)
@@ -226,7 +230,7 @@ def test_a_retryable_outcome_is_reported_as_a_lambda_retry(monkeypatch):
                 "pk": {"S": "LOCK"},
                 "sk": {"S": "orders"},
                 "owner": {"S": "another invocation"},
-                "lock_expires": {"N": str(int(time.time()) + 600)},
+                "lock_expires": {"N": str(int(LOCK_HELD_UNTIL.timestamp()))},
             },
         )
         observer = Observer(

@@ -25,7 +25,6 @@ from botocore import handlers
 
 from local import EVENTS, demo
 from local.emulator import local_aws
-from local.event_metrics import publish_for
 from local.rechecks import deliver_due
 from local.runtime import LocalLambdaContext, function_environment, invoke
 from local.scale_back_demo import fast_forward
@@ -103,7 +102,10 @@ def made() -> dict[str, Any]:
     delivered: list[Any] = []
     with calls_by_function() as (seen, current), local_aws() as aws:
         account = seed_demo_account(aws.session())
-        cloudwatch, published = aws.client("cloudwatch"), set[str]()
+        # the story runs at the real time, as `make demo` does: the demo's own observer
+        # publishes each event's metrics at the time its functions read
+        publish = demo.local_observer(aws, account).publish
+        assert publish is not None
         aws.client("ssm").put_parameter(Name=KILL_SWITCH, Value="false", Type="String")
         environment = {
             **account.function_environment(),
@@ -117,7 +119,7 @@ def made() -> dict[str, Any]:
                     name, ahead = step
                     current["function"] = "scale_back"
                     context = LocalLambdaContext("scale_back", account.region, account.account_id)
-                    publish_for(name, cloudwatch, datetime.now(UTC) + ahead, published)
+                    publish(name, ahead)
 
                     def deliver(schedule, ahead=ahead, context=context):
                         with fast_forward(ahead):
@@ -135,8 +137,7 @@ def made() -> dict[str, Any]:
                     region=account.region,
                     account_id=account.account_id,
                 )
-                now = datetime.now(UTC) + (ahead or timedelta(0))
-                publish_for(step.event, cloudwatch, now, published)
+                publish(step.event, ahead or timedelta(0))
                 with fast_forward(ahead) if ahead else nullcontext():
                     invoke(step.function, event, context)
         current["function"] = "-"

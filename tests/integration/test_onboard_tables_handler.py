@@ -4,7 +4,7 @@ tags, the decision records and the notifications that reached the topic's queue.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -208,7 +208,7 @@ def _kv(tags: dict[str, str]) -> dict[str, str]:
 
 
 def test_latency_alarms_follow_the_operations_the_table_serves(account, context):
-    now = datetime.now(UTC)
+    now = account.clock.now()
     account.cloudwatch.put_metric_data(
         Namespace="AWS/DynamoDB",
         MetricData=[

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from autoresponder.observability import NAMESPACE, SERVICE
+from autoresponder.services.recording import NOTIFICATION_FAILED_METRIC
+
 from .cfn import (
     actions,
     as_list,
@@ -80,6 +83,32 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(
     assert alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["EvaluationPeriods"] == 1
+
+
+def test_a_notification_that_cannot_be_sent_trips_an_alarm(
+    cfn: dict[str, Any], sam_template: dict[str, Any]
+) -> None:
+    """The recorder's `NotificationFailed` metric (EMF, its own dimension set: `service` only, so
+    one alarm watches every runbook) has an alarm that notifies the topic."""
+    environment = sam_template["Globals"]["Function"]["Environment"]["Variables"]
+    assert environment["POWERTOOLS_SERVICE_NAME"] == SERVICE
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == NAMESPACE
+    found = [
+        (logical_id, alarm)
+        for logical_id, alarm in _alarms(cfn).items()
+        if alarm.get("MetricName") == NOTIFICATION_FAILED_METRIC
+    ]
+    assert [logical_id for logical_id, _ in found] == ["NotificationFailedAlarm"]
+    (_, alarm) = found[0]
+    assert alarm["Namespace"] == NAMESPACE
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        "GreaterThanThreshold",
+        0,
+    )
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["AlarmActions"] == [TOPIC]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""CloudWatch: metric data for sizing decisions, alarm definitions for composite alarms."""
+"""CloudWatch alarms: the definitions of composite alarms' children, the alarms in ALARM.
+
+Metric data is read by `adapters.metric_data` (one GetMetricData per pass)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,7 @@ from typing import Any
 from autoresponder.adapters.aws_errors import AWS_ERRORS, translate
 from autoresponder.adapters.clients import AwsAdapter
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
-from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
-from autoresponder.models.table import Dimension
-
-DYNAMODB = "AWS/DynamoDB"
+from autoresponder.models.scale_back import ActiveAlarm
 
 
 def _dimensions(raw: Sequence[Mapping[str, str]]) -> dict[str, str]:
@@ -57,43 +56,9 @@ def alarm_metrics(alarm: Mapping[str, Any]) -> list[AlarmMetric]:
 
 
 class CloudWatchMetrics(AwsAdapter):
-    """Implements `MetricsReader` and `AlarmReader`."""
+    """Implements `AlarmReader` (composite alarms' children) and `ActiveAlarmReader`."""
 
     service = "cloudwatch"
-
-    def consumed_peak(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> float | None:
-        name = (
-            "ConsumedReadCapacityUnits"
-            if dimension is Dimension.READ
-            else "ConsumedWriteCapacityUnits"
-        )
-        dimensions = [{"Name": "TableName", "Value": table_name}]
-        if index_name:
-            dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": index_name})
-        query = {
-            "Id": "consumed",
-            "MetricStat": {
-                "Metric": {"Namespace": DYNAMODB, "MetricName": name, "Dimensions": dimensions},
-                "Period": 60,
-                "Stat": "Sum",
-            },
-            "ReturnData": True,
-        }
-        try:
-            answer = self.client.get_metric_data(
-                MetricDataQueries=[query], StartTime=start, EndTime=end
-            )
-        except AWS_ERRORS as exc:
-            raise translate(exc, "GetMetricData", table=table_name, metric=name) from exc
-        values = [v for r in answer.get("MetricDataResults", []) for v in r.get("Values", [])]
-        return max(values) / 60.0 if values else None
 
     def metrics_of(self, alarm_names: Sequence[str]) -> Mapping[str, list[AlarmMetric]]:
         try:
@@ -103,58 +68,6 @@ class CloudWatchMetrics(AwsAdapter):
         except AWS_ERRORS as exc:
             raise translate(exc, "DescribeAlarms", alarms=",".join(alarm_names)) from exc
         return {a["AlarmName"]: alarm_metrics(a) for a in answer.get("MetricAlarms", [])}
-
-    # -- scale_back --------------------------------------------------------------------------
-
-    def window_activity(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> WindowActivity:
-        """Consumed peak and throttled requests of one dimension, in one GetMetricData call."""
-        prefix = "Read" if dimension is Dimension.READ else "Write"
-        dimensions = [{"Name": "TableName", "Value": table_name}]
-        if index_name:
-            dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": index_name})
-        queries = [
-            {
-                "Id": query_id,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": DYNAMODB,
-                        "MetricName": metric_name,
-                        "Dimensions": dimensions,
-                    },
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-                "ReturnData": True,
-            }
-            for query_id, metric_name in (
-                ("consumed", f"Consumed{prefix}CapacityUnits"),
-                ("throttled", f"{prefix}ThrottleEvents"),
-            )
-        ]
-        values: dict[str, list[float]] = {"consumed": [], "throttled": []}
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
-        try:
-            while True:
-                answer = self.client.get_metric_data(**kwargs)
-                for result in answer.get("MetricDataResults", []):
-                    values.setdefault(result.get("Id", ""), []).extend(result.get("Values", []))
-                if not answer.get("NextToken"):
-                    break
-                kwargs["NextToken"] = answer["NextToken"]
-        except AWS_ERRORS as exc:
-            raise translate(exc, "GetMetricData", table=table_name, index=index_name) from exc
-        consumed = values["consumed"]
-        return WindowActivity(
-            consumed_peak=max(consumed) / 60.0 if consumed else None,
-            throttle_events=float(sum(values["throttled"])),
-        )
 
     def alarms_in_alarm(self) -> list[ActiveAlarm]:
         """Every metric alarm of the account and region now in ALARM (paginated)."""

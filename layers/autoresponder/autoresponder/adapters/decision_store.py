@@ -130,9 +130,16 @@ def parse_history(item: Mapping[str, Any]) -> ScaleHistory:
 
 def bounded_raw_event(raw_event: Mapping[str, Any], budget: int) -> dict[str, dict[str, Any]]:
     """The raw event as stored: whole when it fits `budget` bytes, else cut, with its size and
-    the SHA-256 of the whole, so a reject never fails on the size of what it keeps."""
-    text = json.dumps(raw_event, default=str)
-    encoded = text.encode("utf-8")
+    the SHA-256 of the whole, so a reject never fails on the size of what it keeps.
+
+    The event is kept as UTF-8 JSON, non-ASCII text as it came (JSON's ASCII escapes took 6 to
+    12 bytes a character, and left less of a non-ASCII event within the budget); a lone
+    surrogate, which JSON may carry and UTF-8 cannot encode, stays a JSON escape (`\\ud800`).
+    """
+    encoded = json.dumps(raw_event, ensure_ascii=False, default=str).encode(
+        "utf-8", errors="backslashreplace"
+    )
+    text = encoded.decode("utf-8")
     item: dict[str, dict[str, Any]] = {
         "raw_event_size": _n(len(encoded)),
         "raw_event_sha256": _s(hashlib.sha256(encoded).hexdigest()),
@@ -217,6 +224,17 @@ class DynamoDBDecisionStore(AwsAdapter):
         )
         return int(answer["Attributes"]["notification_attempts"]["N"])
 
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        """SNS refused the Publish attempt just counted (the message never left): uncount it."""
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": _s(decision_key[0]), "sk": _s(decision_key[1])},
+            UpdateExpression="ADD notification_attempts :minus_one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":minus_one": {"N": "-1"}},
+        )
+
     def mark_notified(self, decision_key: tuple[str, str]) -> None:
         self._call(
             "UpdateItem",
@@ -252,18 +270,6 @@ class DynamoDBDecisionStore(AwsAdapter):
         return [Decision.model_validate_json(i["decision"]["S"]) for i in answer.get("Items", [])]
 
     # -- scale history -----------------------------------------------------------------------
-
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None:
-        answer = self._call(
-            "GetItem",
-            TableName=self.table_name,
-            Key={"pk": _s(SCALE_PK), "sk": _s(scale_sort_key(table_name, index_name, dimension))},
-            ConsistentRead=True,
-        )
-        item = answer.get("Item")
-        return parse_history(item) if item else None
 
     def scale_records(self, table_name: str) -> dict[UnitKey, ScaleHistory]:
         """Every capacity record of one table (its GSIs included), in one Query."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # annotations only: a runbook does not import the other runbo
         ObservedAlarm,
         ObservedScalableTarget,
     )
-    from autoresponder.models.scale_back import ActiveAlarm, WindowActivity
+    from autoresponder.models.scale_back import ActiveAlarm
     from autoresponder.models.table import (
         Capacity,
         Dimension,
@@ -61,18 +61,6 @@ class AutoScalingPort(Protocol):
     def set_limits(self, target: ScalableTarget, min_capacity: int, max_capacity: int) -> None: ...
 
 
-class MetricsReader(Protocol):
-    def consumed_peak(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> float | None:
-        """Highest consumed units per second (1-minute sums / 60) in the window."""
-
-
 class AlarmReader(Protocol):
     def metrics_of(self, alarm_names: Sequence[str]) -> Mapping[str, list[AlarmMetric]]:
         """The metrics of each named metric alarm (composite children)."""
@@ -87,6 +75,9 @@ class DecisionStore(Protocol):
 
     def begin_notification(self, decision_key: tuple[str, str]) -> int:
         """Count one more Publish attempt of the record's notification; return the count."""
+
+    def refused_notification(self, decision_key: tuple[str, str]) -> None:
+        """SNS refused the Publish attempt just counted (the message never left): uncount it."""
 
     def mark_notified(self, decision_key: tuple[str, str]) -> None: ...
 
@@ -104,10 +95,6 @@ class DecisionStore(Protocol):
         at: datetime,
     ) -> None:
         """The intent `event_key` wrote was made."""
-
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None: ...
 
     def save_scale_history(
         self,
@@ -191,18 +178,6 @@ class ContributorInsightsPort(Protocol):
 
 
 # scale_back ---------------------------------------------------------------------------------
-
-
-class ActivityReader(Protocol):
-    def window_activity(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        start: datetime,
-        end: datetime,
-    ) -> WindowActivity:
-        """Consumed peak and throttled requests of one dimension over [start, end]."""
 
 
 class ActiveAlarmReader(Protocol):

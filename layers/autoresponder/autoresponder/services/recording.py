@@ -4,7 +4,9 @@ The decision record is the truth and is written first. The notification is a sep
 with its own state in the record (`pending` → `sent`, or `failed`):
 
 - a retryable Publish error (SNS `Throttled`, 5xx, KMS throttling) is raised, so Lambda retries
-  the delivery; the retry finds the record and publishes, without deciding or acting again;
+  the delivery; the retry finds the record and publishes, without deciding or acting again.
+  Throttling is a refusal (the message never left), so that retry's message is no repeat; a
+  5xx or no answer may have published it, so the retry's message says it may be one;
 - a permanent one (KMS access denied, topic gone) leaves the decision as what was done, marks
   the record `failed`, sets `notification_failed` on the returned decision and emits the
   `NotificationFailed` metric (an alarm on it notifies through another path);
@@ -22,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from autoresponder.domain.notification import Notification, build_notification
-from autoresponder.errors import AutoresponderError, PermanentError
+from autoresponder.errors import AutoresponderError, AwsThrottledError, PermanentError
 from autoresponder.models.decision import Decision
 from autoresponder.observability import NAMESPACE, SERVICE, count_outcome, logger, metrics
 from autoresponder.services.ports import DecisionBus, DecisionStore, Notifier
@@ -99,6 +101,9 @@ class DecisionRecorder:
             self._notifier.publish(notification)
         except PermanentError as exc:
             return self._failed(decision, key, exc)
+        except AwsThrottledError:
+            self._refused(key)
+            raise
         try:
             self._store.mark_notified(key)
         except AutoresponderError as exc:
@@ -108,6 +113,17 @@ class DecisionRecorder:
                 error=str(exc),
             )
         return decision
+
+    def _refused(self, key: tuple[str, str]) -> None:
+        """SNS throttled the Publish: the message never left, the attempt does not count."""
+        try:
+            self._store.refused_notification(key)
+        except AutoresponderError as exc:
+            logger.warning(
+                "refused notification still counted: the retry's message says it may be a repeat",
+                record_key=key[1],
+                error=str(exc),
+            )
 
     def _failed(self, decision: Decision, key: tuple[str, str], error: PermanentError) -> Decision:
         logger.error(

@@ -2,6 +2,10 @@
 
 A retry cannot fix a malformed payload, so every runbook answers it the same way: the reason
 names the first problems pydantic found, the decision table keeps the payload as received.
+
+Text taken from the event into the decision (its id, names, the places pydantic names) is cut
+and made text UTF-8 can hold: JSON may carry lone surrogates (`"\\ud800"`), which the decision's
+JSON, its key and every AWS call would otherwise fail to encode.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from autoresponder.services.recording import DecisionRecorder
 ALARM_STATE_CHANGE = "a well-formed CloudWatch alarm state change"
 REASON_CHARS = 2_000
 EVENT_ID_CHARS = 128
+
+
+def kept(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, each lone surrogate written as its escape (`\\ud800`)."""
+    return text[:limit].encode("utf-8", errors="backslashreplace").decode("utf-8")
 
 
 def describe_problems(error: Exception, limit: int = 5) -> str:
@@ -47,10 +56,10 @@ def reject(
         runbook=runbook,
         action=Action.REJECT,
         table_name=None,
-        reason=f"not {expected}: {describe_problems(error)}"[:REASON_CHARS],
+        reason=kept(f"not {expected}: {describe_problems(error)}", REASON_CHARS),
         rule="reject",
         severity=Severity.WARNING,
-        event_id=event_id[:EVENT_ID_CHARS] if isinstance(event_id, str) else None,
+        event_id=kept(event_id, EVENT_ID_CHARS) if isinstance(event_id, str) else None,
         decided_at=clock.now(),
     )
     return recorder.finish(decision, raw_event=event)
@@ -81,9 +90,9 @@ def foreign_reason(raw: object, own: Origin) -> str | None:
     account, region = raw.get("account"), raw.get("region")
     wrong = []
     if isinstance(account, str) and own.account and account != own.account:
-        wrong.append(f"account {account[:20]}")
+        wrong.append(f"account {kept(account, 20)}")
     if isinstance(region, str) and own.region and region != own.region:
-        wrong.append(f"region {region[:30]}")
+        wrong.append(f"region {kept(region, 30)}")
     if not wrong:
         return None
     return (
@@ -112,10 +121,10 @@ def skip_foreign(
         reason=reason,
         rule="foreign_event",
         severity=Severity.INFO,
-        alarm_name=alarm[:255] if isinstance(alarm, str) else None,
-        event_id=event_id[:128] if isinstance(event_id, str) else None,
-        account=str(raw.get("account"))[:20],
-        region=str(raw.get("region"))[:30],
+        alarm_name=kept(alarm, 255) if isinstance(alarm, str) else None,
+        event_id=kept(event_id, EVENT_ID_CHARS) if isinstance(event_id, str) else None,
+        account=kept(str(raw.get("account")), 20),
+        region=kept(str(raw.get("region")), 30),
         decided_at=clock.now(),
     )
     return recorder.finish(decision)
