@@ -56,6 +56,7 @@ def test_the_checks_fail_on_a_double_raise_and_a_quiet_dimension_changed():
         update_calls=3,
         both_at_once=0,
         schedules={},
+        updates_per_table={hot: 2, burst.table_name(5): 1},
     )
     account.capacity[burst.table_name(5)]["read"] = 130  # table 5's reads are quiet
     assert burst.double_raises(account, SMALL) == [
