@@ -44,7 +44,8 @@ from tests.conftest import DECISION_TABLE, FakeLambdaContext, emulated_account, 
 from tests.scale_back_fakes import raised, scheduled_event
 
 REGION = "us-east-1"
-SERVICES = ("dynamodb", "cloudwatch", "sns", "application-autoscaling")
+SERVICES = ("dynamodb", "cloudwatch", "sns", "application-autoscaling", "events", "scheduler")
+RECHECKS = "autoresponder-rechecks"
 MANAGED = {"autoresponder:managed": "true"}
 FAULTS = ("never_reaches", "answer_lost", "dies_after")
 REPEAT = "Repeat: an earlier attempt may already have sent this message."
@@ -129,6 +130,11 @@ def _messages(aws: Any) -> list[dict[str, Any]]:
     return found
 
 
+def _schedules() -> list[str]:
+    listed = client("scheduler", REGION).list_schedules(GroupName=RECHECKS)["Schedules"]
+    return [schedule["Name"] for schedule in listed]
+
+
 def _record(aws: Any, table: str = "orders") -> dict[str, Any] | None:
     """The capacity record (intent and history) of the table's writes."""
     item: dict[str, Any] | None = aws.dynamodb.get_item(
@@ -141,6 +147,17 @@ def _record(aws: Any, table: str = "orders") -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------------
 # a clean scale-up: the calls it makes
 # --------------------------------------------------------------------------------------------
+def _with_rechecks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack's re-checks on: a change asks EventBridge Scheduler for a one-time look."""
+    monkeypatch.setenv("RECHECK_SCHEDULE_GROUP", RECHECKS)
+    monkeypatch.setenv("RECHECK_ROLE_ARN", "arn:aws:iam::123456789012:role/autoresponder-recheck")
+    monkeypatch.setenv(
+        "RECHECK_TARGET_ARN", "arn:aws:lambda:us-east-1:123456789012:function:scale-back"
+    )
+    reset_caches()
+    client("scheduler", REGION).create_schedule_group(Name=RECHECKS)
+
+
 def _scale_up_account(aws: Any) -> None:
     aws.create_table("orders", 100, 50, tags=MANAGED)
     aws.publish(published(consumed=50, rejected=30))  # demand 80/s → 100 write units
@@ -171,6 +188,7 @@ def clean_calls() -> dict[str, list[str]]:
     found = {}
     for scenario in ("scale_up", "scale_back"):
         with pytest.MonkeyPatch.context() as patch, emulated_account(patch) as aws:
+            _with_rechecks(patch)
             found[scenario] = _clean_run(aws, FakeLambdaContext(), scenario)
     return found
 
@@ -204,11 +222,12 @@ def _scale_back_account(aws: Any) -> None:
     ("scenario", "position", "fault"), [*_cases("scale_up"), *_cases("scale_back")]
 )
 def test_a_fault_at_any_call_loses_nothing_and_does_nothing_twice(
-    aws, context, clean_calls, scenario: str, position: int, *, fault: str
+    aws, context, monkeypatch, clean_calls, scenario: str, position: int, *, fault: str
 ):
     sequence = clean_calls[scenario]
     if position >= len(sequence):
         pytest.skip(f"the clean {scenario} makes {len(sequence)} calls")
+    _with_rechecks(monkeypatch)
     calls = Calls(fault=(position, fault))
     faulted = sequence[position]
     if scenario == "scale_up":
@@ -258,6 +277,12 @@ def test_a_fault_at_any_call_loses_nothing_and_does_nothing_twice(
     ]
     assert len(decisions) == 1, (where, [d["rule"] for d in decisions])
     assert decisions[0]["after"]["write"] == table_after, where
+    # the raise asks for one look when it should have landed; a Scheduler fault loses at most
+    # that look (the 15-minute schedule covers it), never makes two
+    looks = _schedules()
+    if scenario == "scale_up" and not faulted.startswith("scheduler:"):
+        assert len(looks) == 1, (where, looks)
+    assert len(looks) <= 1, (where, looks)
 
 
 def test_the_suite_covers_every_call_of_both_clean_runs(clean_calls):

@@ -178,17 +178,20 @@ class ScaleOnThrottle:
         trigger = Trigger(event.idempotency_key, _evidence(event, alarmed), alarmed.series)
         now = self._clock.now()
         owner = event.idempotency_key
+        look = None
+        # the look is asked under the table's lock: two invocations never both find none
         with table_lock(self._store, table_name, owner, self._config.lock_seconds, now):
             result = self._pass.run(table_name, table_policy, trigger)
-        plan = result.plan
+            plan = result.plan
+            if plan.action is Action.DEFER and plan.rule == "updating.defer":
+                self._look_again(event, table_name, updating=True)  # besides Lambda's retries
+            # a change this delivery made, now or on an attempt that died before its look
+            elif (plan.to_apply or result.settled_intent is not None) and not result.dry_run:
+                look = self._look_again(event, table_name, updating=False)
         if plan.action is Action.DEFER:
             if plan.rule == "updating.defer":
-                self._look_again(event, table_name, updating=True)  # besides Lambda's retries
                 raise TableBusyError(plan.reason, table=table_name)
             raise MetricsNotReadyError(plan.reason, table=table_name)
-        look = None
-        if plan.to_apply and not result.dry_run:
-            look = self._look_again(event, table_name, updating=False)
         return plan, result, look
 
     def _look_again(
