@@ -222,7 +222,7 @@ def _scale_back_account(aws: Any) -> None:
     ("scenario", "position", "fault"), [*_cases("scale_up"), *_cases("scale_back")]
 )
 def test_a_fault_at_any_call_loses_nothing_and_does_nothing_twice(
-    aws, context, monkeypatch, clean_calls, scenario: str, position: int, *, fault: str
+    aws, context, clean_calls, scenario: str, position: int, *, fault: str, monkeypatch
 ):
     sequence = clean_calls[scenario]
     if position >= len(sequence):
