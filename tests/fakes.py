@@ -164,7 +164,10 @@ class StoredDecision:
 
 
 @dataclass
-class InMemoryDecisionStore:
+class InMemoryDecisionTable:
+    """The decision table in memory: one fake for the ports over it (`DecisionRecords`,
+    `ScaleHistoryStore`, `TableLocks`, `DeliveryAttempts`), whose adapters share one table."""
+
     stored: dict[tuple[str, str], StoredDecision] = field(default_factory=dict)
     history: dict[tuple[str, str | None, Dimension], ScaleHistory] = field(default_factory=dict)
     locks: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -210,6 +213,12 @@ class InMemoryDecisionStore:
             (index, dimension): record
             for (table, index, dimension), record in self.history.items()
             if table == table_name
+        }
+
+    def all_scale_history(self) -> dict[str, ScaleHistory]:
+        return {
+            f"{table}#{index or '-'}#{dimension.value}": history
+            for (table, index, dimension), history in self.history.items()
         }
 
     def mark_applied(

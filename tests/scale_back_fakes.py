@@ -20,7 +20,7 @@ from autoresponder.models.decision import Action
 from autoresponder.models.metrics import Series
 from autoresponder.models.scale_back import ActiveAlarm
 from autoresponder.models.table import Capacity, CapacityUnit, Dimension, TableDescription
-from tests.fakes import FakeMetrics, FakeTables, FixedClock, InMemoryDecisionStore
+from tests.fakes import FakeMetrics, FakeTables, FixedClock
 
 HOUR = timedelta(hours=1)
 
@@ -88,17 +88,6 @@ class BudgetedTables(FakeTables):
             indexes = dict(table.indexes)
             indexes[index_name] = indexes[index_name].model_copy(update=update)
             self.tables[table_name] = table.model_copy(update={"indexes": indexes})
-
-
-@dataclass
-class ScaleBackStore(InMemoryDecisionStore):
-    """The in-memory store plus the listing scale_back needs."""
-
-    def all_scale_history(self) -> dict[str, ScaleHistory]:
-        return {
-            f"{table}#{index or '-'}#{dimension.value}": history
-            for (table, index, dimension), history in self.history.items()
-        }
 
 
 @dataclass

@@ -171,9 +171,10 @@ class _Stored:
 
 @dataclass
 class MemoryDecisionTable:
-    """The decision table (ScaleHistoryStore): decision records, capacity records, locks and
-    delivery attempts, in memory. One process runs every invocation in turn, so a lock is
-    always free when asked for."""
+    """The decision table (`DecisionRecords`, `ScaleHistoryStore`, `TableLocks`,
+    `DeliveryAttempts`): decision records, capacity records, locks and delivery attempts, in
+    memory. One process runs every invocation in turn, so a lock is always free when asked
+    for."""
 
     stored: dict[tuple[str, str], _Stored] = field(default_factory=dict)
     capacity: dict[tuple[str, str | None, Dimension], ScaleHistory] = field(default_factory=dict)

@@ -34,7 +34,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from autoresponder.adapters.clients import client
-from autoresponder.adapters.decision_store import DynamoDBDecisionStore, scale_sort_key
+from autoresponder.adapters.decision_table.scale_history import DynamoDBScaleHistory, scale_sort_key
 from autoresponder.models.decision import Action
 from autoresponder.models.table import Capacity, Dimension
 from functions.scale_back.app import lambda_handler as scale_back
@@ -205,7 +205,7 @@ def _cases(scenario: str) -> list[Any]:
 
 def _scale_back_account(aws: Any) -> None:
     aws.create_table("orders", 100, 400, tags=MANAGED)
-    store = DynamoDBDecisionStore(DECISION_TABLE, region=REGION)
+    store = DynamoDBScaleHistory(DECISION_TABLE, region=REGION)
     history = raised(
         Capacity(read=100, write=100),
         Capacity(read=100, write=400),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from autoresponder.adapters.decision_store import DynamoDBDecisionStore
+from autoresponder.adapters.decision_table.decisions import DynamoDBDecisions
 from autoresponder.models.decision import Decision
 from local import history
 from tests.conftest import DECISION_TABLE, REGION
@@ -30,7 +30,7 @@ def decision(minutes: int, action: str, *, table: str = "orders", **extra) -> De
 
 
 def test_the_last_decisions_of_one_table_newest_first(aws):
-    store = DynamoDBDecisionStore(DECISION_TABLE, region=REGION)
+    store = DynamoDBDecisions(DECISION_TABLE, region=REGION)
     store.record(decision(0, "scale_up", alarm_name="a", state_timestamp=T0))
     store.record(decision(5, "skip", alarm_name="b", state_timestamp=T0 + timedelta(minutes=5)))
     store.record(decision(9, "scale_up", alarm_name="c", state_timestamp=T0 + timedelta(minutes=9)))

@@ -17,7 +17,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from autoresponder.adapters.clients import client
-from autoresponder.domain.latency import compared_windows
+from autoresponder.domain.latency.windows import compared_windows
 from autoresponder.errors import AwsUnavailableError
 from functions.report_latency_regression.app import lambda_handler
 from functions.scale_on_throttle.app import lambda_handler as scale_on_throttle

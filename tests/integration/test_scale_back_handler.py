@@ -14,7 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from autoresponder.adapters.clients import client
-from autoresponder.adapters.decision_store import DynamoDBDecisionStore, scale_sort_key
+from autoresponder.adapters.decision_table.scale_history import DynamoDBScaleHistory, scale_sort_key
 from autoresponder.errors import AwsThrottledError
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
@@ -37,7 +37,7 @@ def orders(aws):
 
 
 def seed(before, after, *, hours_ago: float = 2, table: str = "orders", action=Action.SCALE_UP):
-    store = DynamoDBDecisionStore(DECISION_TABLE, region=REGION)
+    store = DynamoDBScaleHistory(DECISION_TABLE, region=REGION)
     history = raised(before, after, at=NOW - timedelta(hours=hours_ago), action=action)
     store.save_scale_history(table, None, WRITE, history)
 
@@ -331,7 +331,7 @@ def test_anything_but_a_scheduled_event_is_rejected_and_kept(orders, context, ev
 def test_the_scale_history_keeps_the_kind_of_what_was_raised(aws, before, after):
     # {"read": .., "write": ..} reads as units or as on-demand caps: the stored kind decides
     seed(before, after, table="clickstream")
-    store = DynamoDBDecisionStore(DECISION_TABLE, region=REGION)
+    store = DynamoDBScaleHistory(DECISION_TABLE, region=REGION)
     history = store.all_scale_history()["clickstream#-#write"]
     assert (history.before, history.after, history.original) == (before, after, before)
     assert type(history.after) is type(after)

@@ -25,7 +25,7 @@ from tests.contributor_insights import (
     rule_name,
     rule_names,
 )
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionStore, RecordingNotifier
+from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier
 
 MANAGED = {"autoresponder:managed": "true"}
 KEY_RANGE = "WriteKeyRangeThroughputThrottleEvents"
@@ -41,7 +41,7 @@ DOMINANT = [
 class World:
     insights: FakeInsights = field(default_factory=FakeInsights)
     tables: FakeTables = field(default_factory=FakeTables)
-    store: InMemoryDecisionStore = field(default_factory=InMemoryDecisionStore)
+    store: InMemoryDecisionTable = field(default_factory=InMemoryDecisionTable)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     clock: FixedClock = field(
         default_factory=lambda: FixedClock(STATE_TIME + timedelta(seconds=30))

@@ -14,7 +14,7 @@ from autoresponder.models.onboarding import OnboardDecision
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.services.recording import DecisionRecorder
 from tests.builders import on_demand_table, provisioned_table
-from tests.fakes import FixedClock, InMemoryDecisionStore, RecordingNotifier
+from tests.fakes import FixedClock, InMemoryDecisionTable, RecordingNotifier
 from tests.onboarding import (
     MANAGED,
     FakeAlarmRegistry,
@@ -53,7 +53,7 @@ class World:
     registry: FakeAlarmRegistry = field(default_factory=FakeAlarmRegistry)
     insights: FakeInsights = field(default_factory=FakeInsights)
     targets: FakeScalableTargets = field(default_factory=FakeScalableTargets)
-    store: InMemoryDecisionStore = field(default_factory=InMemoryDecisionStore)
+    store: InMemoryDecisionTable = field(default_factory=InMemoryDecisionTable)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     config: OnboardConfig = field(default_factory=OnboardConfig)
@@ -65,7 +65,8 @@ class World:
             alarms=self.registry,
             operations=self.registry,
             insights=self.insights,
-            store=self.store,
+            decisions=self.store,
+            locks=self.store,
             recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
             clock=self.clock,
             config=self.config,

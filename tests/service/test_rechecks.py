@@ -33,9 +33,10 @@ from tests.fakes import (
     FakeMetrics,
     FakeRechecks,
     FixedClock,
+    InMemoryDecisionTable,
     RecordingNotifier,
 )
-from tests.scale_back_fakes import BudgetedTables, FakeActiveAlarms, ScaleBackStore
+from tests.scale_back_fakes import BudgetedTables, FakeActiveAlarms
 
 MANAGED = {"autoresponder:managed": "true"}
 WRITE = Dimension.WRITE
@@ -48,7 +49,7 @@ class World:
     tables: BudgetedTables = field(default_factory=BudgetedTables)
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
     rechecks: FakeRechecks = field(default_factory=FakeRechecks)
-    store: ScaleBackStore = field(default_factory=ScaleBackStore)
+    store: InMemoryDecisionTable = field(default_factory=InMemoryDecisionTable)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     autoscaling: FakeAutoScaling = field(default_factory=FakeAutoScaling)
 
@@ -62,7 +63,9 @@ class World:
             autoscaling=self.autoscaling,
             metrics=self.metrics,
             alarms=FakeAlarms(),
-            store=self.store,
+            history=self.store,
+            locks=self.store,
+            attempts=self.store,
             recorder=self.recorder(),
             clock=self.clock,
             config=ThrottleRunbookConfig(
@@ -82,7 +85,8 @@ class World:
             autoscaling=self.autoscaling,
             metrics=self.metrics,
             alarms=FakeActiveAlarms(),
-            store=self.store,
+            history=self.store,
+            locks=self.store,
             recorder=self.recorder(),
             clock=self.clock,
             config=ScaleBackConfig(

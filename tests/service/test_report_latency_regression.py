@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autoresponder.domain.latency import (
-    LatencyPolicy,
-    compared_windows,
-    latency_series,
-)
+from autoresponder.domain.latency.policy import LatencyPolicy
+from autoresponder.domain.latency.windows import compared_windows, latency_series
 from autoresponder.errors import (
     AccessDeniedError,
     AutoresponderError,
@@ -31,7 +28,7 @@ from autoresponder.services.report_latency_regression import (
     ReportLatencyRegression,
 )
 from tests.builders import alarm_event, cw_time, provisioned_table
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionStore, RecordingNotifier
+from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MANAGED = {"autoresponder:managed": "true"}
@@ -105,7 +102,7 @@ class Runbook:
     tables: FakeCatalog
     metrics: FakeLatencyMetrics
     history: FakeHistory
-    store: InMemoryDecisionStore
+    store: InMemoryDecisionTable
     notifier: RecordingNotifier
 
 
@@ -117,7 +114,7 @@ def runbook() -> Runbook:
     tables.add(provisioned_table("legacy", 10, 10))
     metrics = FakeLatencyMetrics()
     history = FakeHistory()
-    store = InMemoryDecisionStore()
+    store = InMemoryDecisionTable()
     notifier = RecordingNotifier()
     clock = FixedClock(STATE_TIME + timedelta(seconds=3))
     service = ReportLatencyRegression(

@@ -17,12 +17,18 @@ from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import RunResult, ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
 from tests.builders import alarm_event, merged, on_demand_table, provisioned_table, published
-from tests.fakes import FakeAlarms, FakeAutoScaling, FakeMetrics, FixedClock, RecordingNotifier
+from tests.fakes import (
+    FakeAlarms,
+    FakeAutoScaling,
+    FakeMetrics,
+    FixedClock,
+    InMemoryDecisionTable,
+    RecordingNotifier,
+)
 from tests.scale_back_fakes import (
     BudgetedTables,
     FakeActiveAlarms,
     FakeActivity,
-    ScaleBackStore,
     quota_allows,
     raised,
     scheduled_event,
@@ -46,7 +52,7 @@ class World:
     autoscaling: FakeAutoScaling = field(default_factory=FakeAutoScaling)
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
     alarms: FakeActiveAlarms = field(default_factory=FakeActiveAlarms)
-    store: ScaleBackStore = field(default_factory=ScaleBackStore)
+    store: InMemoryDecisionTable = field(default_factory=InMemoryDecisionTable)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     policy: ScaleBackPolicy = field(
         # the window these runs were written for (the default is 10 minutes)
@@ -68,7 +74,8 @@ class World:
             autoscaling=self.autoscaling,
             metrics=self.metrics,
             alarms=self.alarms,
-            store=self.store,
+            history=self.store,
+            locks=self.store,
             recorder=self.recorder(),
             clock=self.clock,
             config=ScaleBackConfig(
@@ -86,7 +93,9 @@ class World:
             autoscaling=self.autoscaling,
             metrics=self.metrics,
             alarms=FakeAlarms(),
-            store=self.store,
+            history=self.store,
+            locks=self.store,
+            attempts=self.store,
             recorder=self.recorder(),
             clock=self.clock,
             config=ThrottleRunbookConfig(policy=ScalingPolicy(), prices=Prices(), back=self.policy),

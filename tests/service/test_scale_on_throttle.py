@@ -38,7 +38,7 @@ from tests.fakes import (
     FakeMetrics,
     FakeTables,
     FixedClock,
-    InMemoryDecisionStore,
+    InMemoryDecisionTable,
     RecordingNotifier,
 )
 
@@ -51,7 +51,7 @@ class World:
     autoscaling: FakeAutoScaling
     metrics: FakeMetrics
     alarms: FakeAlarms
-    store: InMemoryDecisionStore
+    store: InMemoryDecisionTable
     notifier: RecordingNotifier
     clock: FixedClock
     dry_run: bool = False
@@ -63,7 +63,9 @@ class World:
             autoscaling=self.autoscaling,
             metrics=self.metrics,
             alarms=self.alarms,
-            store=self.store,
+            history=self.store,
+            locks=self.store,
+            attempts=self.store,
             recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
             clock=self.clock,
             config=ThrottleRunbookConfig(
@@ -89,7 +91,7 @@ def world() -> World:
         FakeAutoScaling(),
         FakeMetrics(),
         FakeAlarms(),
-        InMemoryDecisionStore(),
+        InMemoryDecisionTable(),
         RecordingNotifier(),
         FixedClock(NOW),
     )

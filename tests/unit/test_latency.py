@@ -1,4 +1,4 @@
-"""The latency comparison (domain/latency.py) and its models: table-driven, no AWS."""
+"""The latency comparison (domain/latency/) and its models: table-driven, no AWS."""
 
 from __future__ import annotations
 
@@ -13,20 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from autoresponder.domain.latency import (
+from autoresponder.domain.latency.causes import CauseEvidence, capacity_changes, likely_causes
+from autoresponder.domain.latency.comparison import compare_operation, compare_table, regressed
+from autoresponder.domain.latency.conclusion import TableLatency, conclude
+from autoresponder.domain.latency.graph import graph_url
+from autoresponder.domain.latency.policy import LatencyPolicy
+from autoresponder.domain.latency.windows import (
     OPERATIONS,
-    CauseEvidence,
-    LatencyPolicy,
-    TableLatency,
-    capacity_changes,
-    compare_operation,
-    compare_table,
     compared_windows,
-    conclude,
-    graph_url,
     latency_series,
-    likely_causes,
-    regressed,
     series_for_table,
     value_at,
 )

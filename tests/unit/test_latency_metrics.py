@@ -15,7 +15,7 @@ from autoresponder.adapters.metric_data import (
     calls_needed,
     queries_per_call,
 )
-from autoresponder.domain.latency import compared_windows, series_for_table
+from autoresponder.domain.latency.windows import compared_windows, series_for_table
 from autoresponder.errors import AccessDeniedError, AwsThrottledError
 
 END = datetime(2026, 11, 20, 14, 12, tzinfo=UTC)

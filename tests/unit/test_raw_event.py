@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autoresponder.adapters.decision_store import bounded_raw_event
+from autoresponder.adapters.decision_table.decisions import bounded_raw_event
 from autoresponder.services.rejection import kept
 
 

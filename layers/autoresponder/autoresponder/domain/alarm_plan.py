@@ -72,7 +72,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from autoresponder.domain.latency import DEFAULT_SLA_MS, OPERATIONS
+from autoresponder.domain.latency.policy import DEFAULT_SLA_MS
+from autoresponder.domain.latency.windows import OPERATIONS
 from autoresponder.models.hot_keys import InsightsStatus
 from autoresponder.models.onboarding import (
     SCALABLE_TARGET_TAG,

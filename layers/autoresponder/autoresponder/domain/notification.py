@@ -7,12 +7,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
+from autoresponder.domain.console_links import alarm_console_url, table_console_url
 from autoresponder.domain.escaping import chat_text, one_line, plain_text, sns_subject
 from autoresponder.models.decision import Decision
-
-CONSOLE = "https://{region}.console.aws.amazon.com"
 
 
 @dataclass(frozen=True)
@@ -25,20 +23,6 @@ class Notification:
     def sns_message(self) -> str:
         """The `MessageStructure=json` body: `default` (Chatbot) and `email` (text)."""
         return json.dumps({"default": json.dumps(self.chat), "email": self.email})
-
-
-def table_console_url(region: str, table_name: str) -> str:
-    return (
-        f"{CONSOLE.format(region=region)}/dynamodbv2/home?region={region}"
-        f"#table?name={quote(table_name, safe='')}&tab=monitoring"
-    )
-
-
-def alarm_console_url(region: str, alarm_name: str) -> str:
-    return (
-        f"{CONSOLE.format(region=region)}/cloudwatch/home?region={region}"
-        f"#alarmsV2:alarm/{quote(alarm_name, safe='')}"
-    )
 
 
 def _title(decision: Decision, escape: Callable[[str], str]) -> str:

@@ -36,26 +36,27 @@ from autoresponder.services.ports import (
     AutoScalingPort,
     CapacityWriter,
     Clock,
-    DecisionStore,
+    ScaleHistoryStore,
+    TableLocks,
     TableReader,
 )
 
 
 @contextmanager
 def table_lock(
-    store: DecisionStore, table_name: str, owner: str, seconds: int, now: datetime
+    locks: TableLocks, table_name: str, owner: str, seconds: int, now: datetime
 ) -> Iterator[None]:
     """Hold the table's lock for the block; `TableBusyError` when someone else holds it.
 
     A failed release is logged, never raised: the work under the lock is done, and the lock
     expires by itself after `seconds`."""
-    if not store.acquire_lock(table_name, owner, seconds, now):
+    if not locks.acquire_lock(table_name, owner, seconds, now):
         raise TableBusyError("another change of this table is in progress", table=table_name)
     try:
         yield
     finally:
         try:
-            store.release_lock(table_name, owner)
+            locks.release_lock(table_name, owner)
         except AutoresponderError as exc:
             logger.warning(
                 "lock not released: it expires by itself", table=table_name, error=str(exc)
@@ -88,13 +89,13 @@ class CapacityChanger:
         tables: TableReader,
         capacity: CapacityWriter,
         autoscaling: AutoScalingPort,
-        store: DecisionStore,
+        history: ScaleHistoryStore,
         clock: Clock,
     ) -> None:
         self._tables = tables
         self._capacity = capacity
         self._autoscaling = autoscaling
-        self._store = store
+        self._history = history
         self._clock = clock
 
     def apply(self, change: CapacityChange, *, write_intent: bool = True) -> Landing:
@@ -103,7 +104,7 @@ class CapacityChanger:
         table, index = change.table_name, change.index_name
         if write_intent:
             for dimension, intent in change.intents.items():
-                self._store.save_scale_history(table, index, dimension, intent)
+                self._history.save_scale_history(table, index, dimension, intent)
         try:
             self._call(change)
         except AwsUnavailableError as exc:
@@ -129,7 +130,7 @@ class CapacityChanger:
         now = self._clock.now()
         for dimension in change.intents:
             try:
-                self._store.mark_applied(
+                self._history.mark_applied(
                     change.table_name, change.index_name, dimension, change.event_key, now
                 )
             except AutoresponderError as exc:
@@ -142,7 +143,7 @@ class CapacityChanger:
 
     def forget(self, table_name: str, index_name: str | None, dimension: Dimension) -> None:
         """Stop tracking a raise: its original is restored, or it is no longer ours."""
-        self._store.restore_scale_history(table_name, index_name, dimension, None)
+        self._history.restore_scale_history(table_name, index_name, dimension, None)
 
     def _call(self, change: CapacityChange) -> None:
         table, index, after = change.table_name, change.index_name, change.after
@@ -194,7 +195,7 @@ class CapacityChanger:
     def _restore(self, change: CapacityChange) -> None:
         for dimension, previous in change.previous.items():
             try:
-                self._store.restore_scale_history(
+                self._history.restore_scale_history(
                     change.table_name, change.index_name, dimension, previous
                 )
             except AutoresponderError as exc:

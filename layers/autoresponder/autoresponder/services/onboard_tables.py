@@ -55,10 +55,11 @@ from autoresponder.services.ports import (
     AlarmRegistry,
     Clock,
     ContributorInsightsPort,
-    DecisionStore,
+    DecisionRecords,
     LatencyOperationsReader,
     ScalableTargetTagger,
     TableCatalog,
+    TableLocks,
 )
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import reject
@@ -97,7 +98,8 @@ class OnboardTables:
         alarms: AlarmRegistry,
         operations: LatencyOperationsReader,
         insights: ContributorInsightsPort,
-        store: DecisionStore,
+        decisions: DecisionRecords,
+        locks: TableLocks,
         recorder: DecisionRecorder,
         clock: Clock,
         config: OnboardConfig,
@@ -108,7 +110,8 @@ class OnboardTables:
         self._alarms = alarms
         self._operations = operations
         self._insights = insights
-        self._store = store
+        self._decisions = decisions
+        self._locks = locks
         self._recorder = recorder
         self._clock = clock
         self._config = config
@@ -180,7 +183,7 @@ class OnboardTables:
             return self._dry_run(trigger, name, plan)
         owner = f"{trigger.id or '-'}@{trigger.time.isoformat()}"
         lock = f"ONBOARD#{name}"
-        if not self._store.acquire_lock(lock, owner, self._config.lock_seconds, self._now()):
+        if not self._locks.acquire_lock(lock, owner, self._config.lock_seconds, self._now()):
             logger.info("table reconciled by another invocation", table=name)
             return None
         try:
@@ -191,20 +194,20 @@ class OnboardTables:
             plan = self._plan(trigger, name, fresh, listed)
             if plan is None or plan.diff.empty:
                 return None
-            previous = self._store.recorded(key)
+            previous = self._decisions.recorded(key)
             decision = (
                 OnboardDecision.model_validate(previous[0].model_dump())
                 if previous is not None and previous[0].action != Action.FAIL
                 else self._decision(trigger, name, plan, key[1])
             )
-            self._store.record(decision)  # the intent, before any change
+            self._decisions.record(decision)  # the intent, before any change
             try:
                 self._apply(name, plan.diff)
             except PermanentError as exc:
                 return self._fail(trigger, name, exc, decision=decision)
             return self._finish(decision)
         finally:
-            self._store.release_lock(lock, owner)
+            self._locks.release_lock(lock, owner)
 
     def _plan(
         self,
@@ -364,7 +367,7 @@ class OnboardTables:
     def _dry_run(self, trigger: Trigger, name: str, plan: _Plan) -> OnboardDecision | None:
         """Announce the planned change once per distinct change; make none of it."""
         sk = f"ONBOARD-DRYRUN#{plan.diff.fingerprint()}"
-        if self._store.recorded((f"DECISION#{name}", sk)) is not None:
+        if self._decisions.recorded((f"DECISION#{name}", sk)) is not None:
             logger.info("dry-run change already announced", table=name, record_key=sk)
             return None
         return self._finish(self._decision(trigger, name, plan, sk, dry_run=True))
@@ -382,7 +385,7 @@ class OnboardTables:
         kind = type(error).__name__
         if decision is not None:
             # the intent record must not claim a change that did not happen
-            self._store.record(
+            self._decisions.record(
                 decision.model_copy(
                     update={"action": Action.FAIL.value, "reason": f"not applied: {error}"}
                 )
@@ -403,7 +406,7 @@ class OnboardTables:
             inputs={"error": str(error), "trigger": _trigger_kind(trigger)},
             decided_at=now,
         )
-        if self._store.recorded(failed.record_key()) is not None:
+        if self._decisions.recorded(failed.record_key()) is not None:
             logger.warning("failure already announced today", table=name, error=str(error))
             return None
         return self._finish(failed)

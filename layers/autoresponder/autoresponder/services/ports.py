@@ -66,7 +66,12 @@ class AlarmReader(Protocol):
         """The metrics of each named metric alarm (composite children)."""
 
 
-class DecisionStore(Protocol):
+# the decision table: one port per concern ---------------------------------------------------
+
+
+class DecisionRecords(Protocol):
+    """Decision records, each with its notification's own state."""
+
     def record(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> str:
         """Write the decision record; return its sort key."""
 
@@ -83,8 +88,20 @@ class DecisionStore(Protocol):
 
     def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None: ...
 
+
+class RecentDecisions(Protocol):
+    def decisions_since(self, table_name: str, since: datetime) -> list[Decision]:
+        """The decisions recorded for a table since `since` (the decision table knows)."""
+
+
+class ScaleHistoryStore(Protocol):
+    """Capacity records: the intent of a change, then its history."""
+
     def scale_records(self, table_name: str) -> Mapping[UnitKey, ScaleHistory]:
         """Every capacity record (intent and history) of one table and its GSIs."""
+
+    def all_scale_history(self) -> dict[str, ScaleHistory]:
+        """Every table/index/dimension the responder raised, by `<table>#<index or ->#<dim>`."""
 
     def mark_applied(
         self,
@@ -112,12 +129,21 @@ class DecisionStore(Protocol):
         previous: ScaleHistory | None,
     ) -> None: ...
 
+
+class TableLocks(Protocol):
+    """One change of a table at a time across invocations."""
+
     def acquire_lock(self, table_name: str, owner: str, seconds: int, now: datetime) -> bool: ...
 
     def release_lock(self, table_name: str, owner: str) -> None: ...
 
+
+class DeliveryAttempts(Protocol):
     def count_attempt(self, attempt_key: str, now: datetime) -> int:
         """Count one more delivery attempt of an event; return the count so far."""
+
+
+# notifying ----------------------------------------------------------------------------------
 
 
 class Notifier(Protocol):
@@ -151,11 +177,6 @@ class MetricDataReader(Protocol):
 LatencyMetricsReader = MetricDataReader
 
 
-class RecentDecisions(Protocol):
-    def decisions_since(self, table_name: str, since: datetime) -> list[Decision]:
-        """The decisions recorded for a table since `since` (the decision table knows)."""
-
-
 class ContributorInsightsPort(Protocol):
     """DynamoDB's Contributor Insights rules of a table or index, and their reports."""
 
@@ -183,11 +204,6 @@ class ContributorInsightsPort(Protocol):
 class ActiveAlarmReader(Protocol):
     def alarms_in_alarm(self) -> list[ActiveAlarm]:
         """Every metric alarm now in ALARM."""
-
-
-class ScaleHistoryStore(DecisionStore, Protocol):
-    def all_scale_history(self) -> dict[str, ScaleHistory]:
-        """Every table/index/dimension the responder raised, by `<table>#<index or ->#<dim>`."""
 
 
 # onboard_tables -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from autoresponder.domain.notification import Notification, build_notification
 from autoresponder.errors import AutoresponderError, AwsThrottledError, PermanentError
 from autoresponder.models.decision import Decision
 from autoresponder.observability import NAMESPACE, SERVICE, count_outcome, logger, metrics
-from autoresponder.services.ports import DecisionBus, DecisionStore, Notifier
+from autoresponder.services.ports import DecisionBus, DecisionRecords, Notifier
 
 NOTIFICATION_FAILED_METRIC = "NotificationFailed"
 REPEAT_NOTE = "Repeat: an earlier attempt may already have sent this message."
@@ -36,18 +36,18 @@ REPEAT_NOTE = "Repeat: an earlier attempt may already have sent this message."
 class DecisionRecorder:
     def __init__(
         self,
-        store: DecisionStore,
+        decisions: DecisionRecords,
         notifier: Notifier,
         region: str,
         bus: DecisionBus | None = None,
     ) -> None:
-        self._store = store
+        self._decisions = decisions
         self._notifier = notifier
         self._region = region
         self._bus = bus
 
     def finish(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> Decision:
-        key = self._store.record(decision, raw_event)
+        key = self._decisions.record(decision, raw_event)
         if self._bus is not None:
             self._bus.put(decision)  # the record is written: a failed put is logged, never raised
         logger.info(
@@ -75,7 +75,7 @@ class DecisionRecorder:
 
         `decision_type`: the runbook's `Decision` subclass, so its own `notify` and notification
         lines apply to the resumed decision too."""
-        found = self._store.recorded(decision_key)
+        found = self._decisions.recorded(decision_key)
         if found is None:
             return None
         decision = found.decision
@@ -93,7 +93,7 @@ class DecisionRecorder:
     def _announce(self, decision: Decision, key: tuple[str, str]) -> Decision:
         """Publish once per record (see the module docstring), under `key`: a resumed decision
         is parsed as the base `Decision`, whose `record_key()` may differ from a subclass's."""
-        attempt = self._store.begin_notification(key)
+        attempt = self._decisions.begin_notification(key)
         notification = build_notification(decision, self._region)
         if attempt > 1:
             notification = as_repeat(notification)
@@ -105,7 +105,7 @@ class DecisionRecorder:
             self._refused(key)
             raise
         try:
-            self._store.mark_notified(key)
+            self._decisions.mark_notified(key)
         except AutoresponderError as exc:
             logger.warning(
                 "notification sent but not marked: a retry would repeat it, marked as a repeat",
@@ -117,7 +117,7 @@ class DecisionRecorder:
     def _refused(self, key: tuple[str, str]) -> None:
         """SNS throttled the Publish: the message never left, the attempt does not count."""
         try:
-            self._store.refused_notification(key)
+            self._decisions.refused_notification(key)
         except AutoresponderError as exc:
             logger.warning(
                 "refused notification still counted: the retry's message says it may be a repeat",
@@ -138,7 +138,7 @@ class DecisionRecorder:
         ) as metric:
             metric.add_dimension(name="service", value=SERVICE)
         try:
-            self._store.mark_notification_failed(key, str(error))
+            self._decisions.mark_notification_failed(key, str(error))
         except AutoresponderError as exc:
             logger.warning("notification failure not recorded", record_key=key[1], error=str(exc))
         return decision.model_copy(update={"notification_failed": str(error)})

@@ -15,19 +15,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from autoresponder.domain.alarm_target import DYNAMODB_NAMESPACE, Unresolved, resolve_target
-from autoresponder.domain.latency import (
-    LATENCY_METRIC,
+from autoresponder.domain.latency.causes import capacity_changes, cause_evidence, likely_causes
+from autoresponder.domain.latency.comparison import compare_table
+from autoresponder.domain.latency.conclusion import (
     LatencyPlan,
-    LatencyPolicy,
     TableLatency,
-    capacity_changes,
-    cause_evidence,
-    compare_table,
-    compared_windows,
     conclude,
-    graph_url,
-    likely_causes,
     needs_causes,
+)
+from autoresponder.domain.latency.graph import graph_url
+from autoresponder.domain.latency.policy import LatencyPolicy
+from autoresponder.domain.latency.windows import (
+    LATENCY_METRIC,
+    compared_windows,
     series_for_table,
     window_length,
 )

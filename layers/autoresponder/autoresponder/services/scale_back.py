@@ -84,6 +84,7 @@ from autoresponder.services.ports import (
     MetricDataReader,
     Rechecks,
     ScaleHistoryStore,
+    TableLocks,
     TableReader,
 )
 from autoresponder.services.rechecks import LookAgain
@@ -187,7 +188,8 @@ class ScaleBack:
         autoscaling: AutoScalingPort,
         metrics: MetricDataReader,
         alarms: ActiveAlarmReader,
-        store: ScaleHistoryStore,
+        history: ScaleHistoryStore,
+        locks: TableLocks,
         recorder: DecisionRecorder,
         clock: Clock,
         config: ScaleBackConfig,
@@ -197,19 +199,20 @@ class ScaleBack:
         self._autoscaling = autoscaling
         self._alarms = alarms
         self._looks = LookAgain(rechecks, clock)
-        self._store = store
+        self._history = history
+        self._locks = locks
         self._recorder = recorder
         self._clock = clock
         self._config = config
         self._changer = CapacityChanger(
-            tables=tables, capacity=capacity, autoscaling=autoscaling, store=store, clock=clock
+            tables=tables, capacity=capacity, autoscaling=autoscaling, history=history, clock=clock
         )
         self._pass = ThrottlePass(
             tables=tables,
             changer=self._changer,
             autoscaling=autoscaling,
             metrics=metrics,
-            store=store,
+            history=history,
             clock=clock,
             config=config.pass_config,
         )
@@ -231,7 +234,7 @@ class ScaleBack:
 
     def run(self, event: Run, recheck_target: str | None = None) -> RunResult:
         now = self._clock.now()
-        raised = _by_table(self._store.all_scale_history())
+        raised = _by_table(self._history.all_scale_history())
         alarms: dict[str, list[ThrottlingAlarm]] = {}
         for alarm in throttling_alarms(self._alarms.alarms_in_alarm()):
             alarms.setdefault(alarm.target.table_name, []).append(alarm)
@@ -338,7 +341,7 @@ class _Run:
             if not policy.managed and not raised:
                 return []  # a throttling alarm on a table the responder does not manage
             with table_lock(
-                self.s._store, self.table_name, self.owner, self.config.lock_seconds, self.now
+                self.s._locks, self.table_name, self.owner, self.config.lock_seconds, self.now
             ):
                 description = self.s._tables.describe(self.table_name)
                 decisions: list[Decision] = []
@@ -348,7 +351,7 @@ class _Run:
                         description, policy, alarms, self._longest_window(raised)
                     )
                     decisions += follow_up
-                    raised = _by_unit(self.s._store.scale_records(self.table_name))
+                    raised = _by_unit(self.s._history.scale_records(self.table_name))
                     decisions += self._mitigated(raised, diagnosis)
                     if self.changed:
                         description = self.s._tables.describe(self.table_name)
@@ -421,7 +424,7 @@ class _Run:
         for episode in mitigated(raised, diagnosis):
             record = raised[episode.key]
             done = replace(record, mitigated_at=episode.stopped_at)
-            self.s._store.save_scale_history(self.table_name, *episode.key, done)
+            self.s._history.save_scale_history(self.table_name, *episode.key, done)
             raised[episode.key] = done
             found.append(self._record(self._mitigation_decision(episode)))
         return found

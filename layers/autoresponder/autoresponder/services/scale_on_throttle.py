@@ -42,9 +42,11 @@ from autoresponder.services.ports import (
     AutoScalingPort,
     CapacityWriter,
     Clock,
-    DecisionStore,
+    DeliveryAttempts,
     MetricDataReader,
     Rechecks,
+    ScaleHistoryStore,
+    TableLocks,
     TableReader,
 )
 from autoresponder.services.rechecks import LookAgain
@@ -90,7 +92,9 @@ class ScaleOnThrottle:
         autoscaling: AutoScalingPort,
         metrics: MetricDataReader,
         alarms: AlarmReader,
-        store: DecisionStore,
+        history: ScaleHistoryStore,
+        locks: TableLocks,
+        attempts: DeliveryAttempts,
         recorder: DecisionRecorder,
         clock: Clock,
         config: ThrottleRunbookConfig,
@@ -99,19 +103,20 @@ class ScaleOnThrottle:
         self._tables = tables
         self._alarms = alarms
         self._looks = LookAgain(rechecks, clock)
-        self._store = store
+        self._locks = locks
+        self._attempts = attempts
         self._recorder = recorder
         self._clock = clock
         self._config = config
         changer = CapacityChanger(
-            tables=tables, capacity=capacity, autoscaling=autoscaling, store=store, clock=clock
+            tables=tables, capacity=capacity, autoscaling=autoscaling, history=history, clock=clock
         )
         self._pass = ThrottlePass(
             tables=tables,
             changer=changer,
             autoscaling=autoscaling,
             metrics=metrics,
-            store=store,
+            history=history,
             clock=clock,
             config=config.pass_config,
         )
@@ -180,7 +185,7 @@ class ScaleOnThrottle:
         owner = event.idempotency_key
         look = None
         # the look is asked under the table's lock: two invocations never both find none
-        with table_lock(self._store, table_name, owner, self._config.lock_seconds, now):
+        with table_lock(self._locks, table_name, owner, self._config.lock_seconds, now):
             result = self._pass.run(table_name, table_policy, trigger)
             plan = result.plan
             if plan.action is Action.DEFER and plan.rule == "updating.defer":
@@ -224,7 +229,9 @@ class ScaleOnThrottle:
         self, event: AlarmStateChangeEvent, alarmed: AlarmedTable, error: RetryableError
     ) -> Decision:
         """Record the defer and raise, so Lambda retries; the last attempt is announced."""
-        attempt = self._store.count_attempt(f"{RUNBOOK}#{event.idempotency_key}", self._clock.now())
+        attempt = self._attempts.count_attempt(
+            f"{RUNBOOK}#{event.idempotency_key}", self._clock.now()
+        )
         exhausted = attempt >= self._config.max_attempts
         plan = Plan(
             Action.DEFER,

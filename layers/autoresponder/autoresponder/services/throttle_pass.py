@@ -50,8 +50,8 @@ from autoresponder.services.capacity_change import CapacityChange, CapacityChang
 from autoresponder.services.ports import (
     AutoScalingPort,
     Clock,
-    DecisionStore,
     MetricDataReader,
+    ScaleHistoryStore,
     TableReader,
 )
 
@@ -99,7 +99,7 @@ class ThrottlePass:
         changer: CapacityChanger,
         autoscaling: AutoScalingPort,
         metrics: MetricDataReader,
-        store: DecisionStore,
+        history: ScaleHistoryStore,
         clock: Clock,
         config: PassConfig,
     ) -> None:
@@ -107,7 +107,7 @@ class ThrottlePass:
         self._changer = changer
         self._autoscaling = autoscaling
         self._metrics = metrics
-        self._store = store
+        self._history = history
         self._clock = clock
         self._config = config
 
@@ -131,7 +131,7 @@ class ThrottlePass:
             if table.is_on_demand
             else dict(self._autoscaling.scalable_targets(table_name, sorted(table.indexes)))
         )
-        records = dict(self._store.scale_records(table_name))
+        records = dict(self._history.scale_records(table_name))
         settled, notes, key = (
             self._settle(table, targets, records, trigger) if act else (None, (), None)
         )

@@ -1,5 +1,5 @@
-"""Shared pieces of every runbook's wiring: settings, the decision store, the notifier, the
-decision bus."""
+"""Shared pieces of every runbook's wiring: settings, the decision table's stores, the notifier,
+the decision bus."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ from pydantic import ValidationError
 
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
-from autoresponder.adapters.decision_store import DynamoDBDecisionStore
+from autoresponder.adapters.decision_table.attempts import DynamoDBDeliveryAttempts
+from autoresponder.adapters.decision_table.decisions import DynamoDBDecisions
+from autoresponder.adapters.decision_table.locks import DynamoDBTableLocks
+from autoresponder.adapters.decision_table.scale_history import DynamoDBScaleHistory
+from autoresponder.adapters.decision_table.table import DecisionTableAdapter
 from autoresponder.adapters.event_bus import EventBridgeDecisionBus
 from autoresponder.adapters.scheduler import EventBridgeScheduler
 from autoresponder.adapters.sns_notifier import SnsNotifier
@@ -48,9 +52,9 @@ ERROR = "error"
 
 
 @lru_cache(maxsize=1)
-def decision_store() -> DynamoDBDecisionStore:
+def decision_records() -> DynamoDBDecisions:
     settings = get_settings()
-    return DynamoDBDecisionStore(
+    return DynamoDBDecisions(
         settings.decision_table_name,
         decision_ttl=timedelta(days=settings.decision_ttl_days),
         region=settings.aws_region,
@@ -58,10 +62,33 @@ def decision_store() -> DynamoDBDecisionStore:
 
 
 @lru_cache(maxsize=1)
+def scale_history() -> DynamoDBScaleHistory:
+    return _on_decision_table(DynamoDBScaleHistory)
+
+
+@lru_cache(maxsize=1)
+def table_locks() -> DynamoDBTableLocks:
+    return _on_decision_table(DynamoDBTableLocks)
+
+
+@lru_cache(maxsize=1)
+def delivery_attempts() -> DynamoDBDeliveryAttempts:
+    return _on_decision_table(DynamoDBDeliveryAttempts)
+
+
+Store = TypeVar("Store", bound=DecisionTableAdapter)
+
+
+def _on_decision_table(store: type[Store]) -> Store:
+    settings = get_settings()
+    return store(settings.decision_table_name, region=settings.aws_region)
+
+
+@lru_cache(maxsize=1)
 def recorder() -> DecisionRecorder:
     settings = get_settings()
     notifier = SnsNotifier(settings.notification_topic_arn, region=settings.aws_region)
-    store = decision_store()
+    store = decision_records()
     # Console links need a region: Lambda sets AWS_REGION; elsewhere the region the decision
     # table's own client resolved (no extra client just for this).
     region = settings.aws_region or store.client.meta.region_name or "us-east-1"

@@ -21,10 +21,11 @@ from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     counting_every_outcome,
-    decision_store,
+    decision_records,
     forced_dry_run,
     recorder,
     skip_foreign_event,
+    table_locks,
     with_dry_run,
 )
 
@@ -60,7 +61,8 @@ def service(dry_run: bool = False) -> OnboardTables:
         alarms=registry,
         operations=registry,
         insights=ContributorInsights(region=region),
-        store=decision_store(),
+        decisions=decision_records(),
+        locks=table_locks(),
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(onboard_config(settings), dry_run),

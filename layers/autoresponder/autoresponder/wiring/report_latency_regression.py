@@ -9,7 +9,7 @@ from typing import Any
 
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.metric_data import CloudWatchMetricData
-from autoresponder.domain.latency import DEFAULT_SLA_MS, LatencyPolicy
+from autoresponder.domain.latency.policy import DEFAULT_SLA_MS, LatencyPolicy
 from autoresponder.models.latency import RUNBOOK, TRIGGER
 from autoresponder.services.report_latency_regression import (
     EXPECTED_EVENTS,
@@ -19,7 +19,7 @@ from autoresponder.services.report_latency_regression import (
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
-    decision_store,
+    decision_records,
     forced_dry_run,
     recorder,
     respond_once_per_delivery,
@@ -53,7 +53,7 @@ def service(dry_run: bool = False) -> ReportLatencyRegression:
     return ReportLatencyRegression(
         tables=DynamoDBTables(region=region),
         metrics=CloudWatchMetricData(region=region),
-        history=decision_store(),
+        history=decision_records(),
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(latency_config(settings), dry_run),

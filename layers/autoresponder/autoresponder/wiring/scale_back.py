@@ -15,11 +15,12 @@ from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     counting_every_outcome,
-    decision_store,
     forced_dry_run,
     rechecks,
     recorder,
+    scale_history,
     skip_foreign_event,
+    table_locks,
     with_dry_run,
 )
 from autoresponder.wiring.scale_on_throttle import throttle_config
@@ -51,7 +52,8 @@ def service(dry_run: bool = False) -> ScaleBack:
         autoscaling=ApplicationAutoScaling(region=region),
         metrics=CloudWatchMetricData(region=region),
         alarms=cloudwatch,
-        store=decision_store(),
+        history=scale_history(),
+        locks=table_locks(),
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(scale_back_config(settings), dry_run),

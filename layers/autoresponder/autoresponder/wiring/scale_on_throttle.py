@@ -23,12 +23,14 @@ from autoresponder.services.scale_on_throttle import (
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
-    decision_store,
+    delivery_attempts,
     forced_dry_run,
     look_policy,
     rechecks,
     recorder,
     respond_once_per_delivery,
+    scale_history,
+    table_locks,
     with_dry_run,
 )
 
@@ -80,7 +82,9 @@ def service(dry_run: bool = False) -> ScaleOnThrottle:
         autoscaling=ApplicationAutoScaling(region=region),
         metrics=CloudWatchMetricData(region=region),
         alarms=cloudwatch,
-        store=decision_store(),
+        history=scale_history(),
+        locks=table_locks(),
+        attempts=delivery_attempts(),
         recorder=recorder(),
         clock=clock(),
         config=with_dry_run(throttle_config(settings), dry_run),
