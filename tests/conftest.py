@@ -2,8 +2,9 @@
 
 No test reads the wall clock. The emulated account runs at a fixed instant (`tests.builders.NOW`,
 30 s after the sample alarms' state change): `aws.clock` moves it. `--wall-clock ISO` moves the
-real clock of the whole run (the gate runs the suite at 00:05 and at 23:58 UTC to prove that
-nothing depends on the time of day).
+real clock of the whole run (the gate runs the suite at 00:05 UTC, and the tests on the real
+clock again at 23:58 UTC with `--only-real-clock`, to prove that nothing depends on the time of
+day).
 """
 
 from __future__ import annotations
@@ -43,6 +44,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run the whole suite with the real clock moved to this ISO instant (it ticks)",
     )
+    parser.addoption(
+        "--only-real-clock",
+        action="store_true",
+        help="leave out the tests that run inside the emulated account (the `aws` fixture): "
+        "they run at its fixed instant whatever the wall clock, so a second --wall-clock pass "
+        "has nothing to learn from them",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--only-real-clock"):
+        return
+    fixed = [item for item in items if "aws" in getattr(item, "fixturenames", ())]
+    if fixed:
+        config.hook.pytest_deselected(items=fixed)
+        items[:] = [item for item in items if "aws" not in getattr(item, "fixturenames", ())]
 
 
 def pytest_configure(config: pytest.Config) -> None:
