@@ -21,7 +21,26 @@ from autoresponder.models.table import (
     ScalableTarget,
     TableDescription,
 )
+from autoresponder.services.ports import Clock
+from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.runbook import Runbook
+from autoresponder.wiring.runner import Runner
 from tests.chatbot import assert_custom_notification, assert_sns_subject
+
+
+def deliver(
+    runbook: Runbook[Any],
+    raw: object,
+    recorder: DecisionRecorder,
+    clock: Clock,
+    context: Any = None,
+) -> Any:
+    """Deliver `raw` to `runbook` as its function does: through the one runner the handlers use
+    (`wiring/runner.py`: the foreign-event skip, the parse or `reject`, the response, the outcome
+    metric), without Powertools Idempotency (DynamoDB-backed: the handler tests cover it).
+    Returns the runbook's answer as an object (a decision, or a scale_back run)."""
+    runner = Runner(type(runbook), lambda: runbook, recorder=recorder, clock=clock)
+    return runner.run(raw, context)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """This responder in the backtest: its two functions' services, run on the simulated table.
 
 `ScaleOnThrottle` and `ScaleBack` are built as their handlers build them (the functions' own
-config from `Settings`), with the ports of `bench/backtest/ports.py` in place of AWS. Nothing
+config from `Settings`, run by the functions' own runner), with the ports of
+`bench/backtest/ports.py` in place of AWS. Nothing
 of the decision is re-implemented here: every minute the harness only delivers what AWS would
 deliver, at the simulated minute:
 
@@ -23,12 +24,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autoresponder.errors import AutoresponderError
+from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Decision
 from autoresponder.observability import metrics
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
+from autoresponder.services.scale_back import Run, RunResult, ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
 from autoresponder.settings import Settings
+from autoresponder.wiring.runner import Runner
 from bench.backtest.alarms import (
     ACCOUNT,
     REGION,
@@ -116,8 +119,8 @@ class _World:
     store: MemoryDecisionTable
     scheduler: SimScheduler
     in_alarm: SimAlarmsInAlarm
-    throttle: ScaleOnThrottle
-    back: ScaleBack | None
+    throttle: Runner[AlarmStateChangeEvent]
+    back: Runner[Run] | None
 
 
 @dataclass
@@ -186,10 +189,13 @@ class Responder:
         trigger = _trigger(delivery)
         try:
             if delivery.runbook == SCALE_ON_THROTTLE:
-                decisions: tuple[Decision, ...] = (world.throttle.handle(delivery.event),)
+                decided = world.throttle.run(delivery.event)
+                assert isinstance(decided, Decision)
+                decisions: tuple[Decision, ...] = (decided,)
             else:
                 assert world.back is not None
-                run = world.back.handle(delivery.event, recheck_target=SCALE_BACK_ARN)
+                run = world.back.run(delivery.event)
+                assert isinstance(run, RunResult)
                 decisions = run.decisions
         except AutoresponderError as exc:
             self.decided.append(
@@ -250,13 +256,21 @@ class Responder:
                 locks=store,
                 recorder=recorder,
                 clock=account,
-                config=self.back,
+                config=replace(self.back, recheck_target=SCALE_BACK_ARN),
                 rechecks=rechecks,
             )
             if self.back is not None
             else None
         )
-        self.world = _World(table, account, store, scheduler, in_alarm, throttle, back)
+        self.world = _World(
+            table,
+            account,
+            store,
+            scheduler,
+            in_alarm,
+            Runner(ScaleOnThrottle, lambda: throttle, recorder=recorder, clock=account),
+            Runner(ScaleBack, lambda: back, recorder=recorder, clock=account) if back else None,
+        )
         return self.world
 
 

@@ -13,7 +13,6 @@ from autoresponder.errors import (
     AwsThrottledError,
     AwsUnavailableError,
 )
-from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.hot_keys import MASK, HotKeyDecision, InsightsMode, RecommendationKind
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
 from autoresponder.services.recording import DecisionRecorder
@@ -25,7 +24,7 @@ from tests.contributor_insights import (
     rule_name,
     rule_names,
 )
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier
+from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
 
 MANAGED = {"autoresponder:managed": "true"}
 KEY_RANGE = "WriteKeyRangeThroughputThrottleEvents"
@@ -49,14 +48,16 @@ class World:
     config: HotKeyRunbookConfig = field(default_factory=HotKeyRunbookConfig)
 
     def respond(self, raw: dict) -> HotKeyDecision:
+        """Deliver `raw` as the function does (the runner the handler uses)."""
+        recorder = DecisionRecorder(self.store, self.notifier, "us-east-1")
         service = FlagHotKeys(
             insights=self.insights,
             tables=self.tables,
-            recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
+            recorder=recorder,
             clock=self.clock,
             config=self.config,
         )
-        decision = service.respond(AlarmStateChangeEvent.model_validate(raw))
+        decision = deliver(service, raw, recorder, self.clock)
         assert isinstance(decision, HotKeyDecision)
         return decision
 

@@ -9,12 +9,13 @@ import pytest
 
 from autoresponder.domain.alarm_plan import AlarmPolicy
 from autoresponder.errors import AccessDeniedError, AwsThrottledError, AwsUnavailableError
+from autoresponder.models.decision import Decision
 from autoresponder.models.hot_keys import InsightsMode
 from autoresponder.models.onboarding import OnboardDecision
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.services.recording import DecisionRecorder
 from tests.builders import on_demand_table, provisioned_table
-from tests.fakes import FixedClock, InMemoryDecisionTable, RecordingNotifier
+from tests.fakes import FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
 from tests.onboarding import (
     MANAGED,
     FakeAlarmRegistry,
@@ -59,6 +60,9 @@ class World:
     config: OnboardConfig = field(default_factory=OnboardConfig)
     runs: int = 0
 
+    def recorder(self) -> DecisionRecorder:
+        return DecisionRecorder(self.store, self.notifier, "us-east-1")
+
     def service(self) -> OnboardTables:
         return OnboardTables(
             tables=self.catalog,
@@ -67,11 +71,15 @@ class World:
             insights=self.insights,
             decisions=self.store,
             locks=self.store,
-            recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
+            recorder=self.recorder(),
             clock=self.clock,
             config=self.config,
             targets=self.targets,
         )
+
+    def handle(self, raw: object) -> Decision:
+        """Deliver `raw` as the function does (the runner the handler uses)."""
+        return deliver(self.service(), raw, self.recorder(), self.clock)
 
     def hourly(self, event_id: str | None = None) -> dict:
         """One scheduled run (a new event each time, an hour later)."""
@@ -81,7 +89,7 @@ class World:
         event = scheduled_event(
             event_id or f"sched-{self.runs}", when.strftime("%Y-%m-%dT%H:%M:%SZ")
         )
-        return self.service().handle(event).as_result()
+        return self.handle(event).as_result()
 
     def table_decisions(self) -> list[OnboardDecision]:
         return [d for d in self.store.decisions if isinstance(d, OnboardDecision)]
@@ -253,7 +261,7 @@ def test_a_custom_prefix_names_and_scopes_everything(world):
 def test_tag_change_reconciles_only_that_table(world):
     world.catalog.add(provisioned_table("profiles"), MANAGED)
     event = tag_change_event("orders", MANAGED)
-    result = world.service().handle(event).as_result()
+    result = world.handle(event).as_result()
     assert (result["action"], result["table_name"]) == ("onboard", "orders")
     assert not any("profiles" in n for n in world.registry.names)
 
@@ -261,13 +269,13 @@ def test_tag_change_reconciles_only_that_table(world):
 def test_tag_removed_event_offboards(world):
     world.hourly()
     world.catalog.tags_by_table["orders"] = {}
-    result = world.service().handle(tag_change_event("orders", {})).as_result()
+    result = world.handle(tag_change_event("orders", {})).as_result()
     assert result["action"] == "offboard"
     assert world.registry.names == set()
 
 
 def test_tag_change_on_an_untagged_table_without_alarms_is_a_quiet_skip(world):
-    result = world.service().handle(tag_change_event("legacy", {})).as_result()
+    result = world.handle(tag_change_event("legacy", {})).as_result()
     assert (result["action"], result["table_name"]) == ("skip", "legacy")
     assert world.notifier.sent == []
     assert world.store.records == {}
@@ -275,15 +283,15 @@ def test_tag_change_on_an_untagged_table_without_alarms_is_a_quiet_skip(world):
 
 def test_duplicate_tag_change_delivery_announces_once(world):
     event = tag_change_event("orders", MANAGED)
-    first = world.service().handle(event).as_result()
-    second = world.service().handle(event).as_result()
+    first = world.handle(event).as_result()
+    second = world.handle(event).as_result()
     assert first["action"] == "onboard"
     assert second["action"] == "onboard"  # the recorded decision, not a second change
     assert world.sent_actions() == ["onboard"]
 
 
 def test_malformed_event_is_rejected_and_recorded(world):
-    result = world.service().handle({"source": "aws.s3", "detail": {}}).as_result()
+    result = world.handle({"source": "aws.s3", "detail": {}}).as_result()
     assert result["action"] == "reject"
     ((_, _, raw),) = world.store.records.values()
     assert raw == {"source": "aws.s3", "detail": {}}
@@ -298,10 +306,10 @@ def test_a_retryable_failure_mid_change_is_finished_and_announced_once_on_retry(
     world.registry.fail_put_after = 3
     event = scheduled_event("sched-x")
     with pytest.raises(AwsThrottledError):
-        world.service().handle(event)
+        world.handle(event)
     assert len(world.registry.names) == 3
     assert world.notifier.sent == []
-    world.service().handle(event)  # Lambda's retry: same event
+    world.handle(event)  # Lambda's retry: same event
     assert world.registry.names == ORDERS_ALARMS
     (decision,) = world.table_decisions()
     assert decision.action == "onboard"  # the whole change, as first intended
@@ -313,9 +321,9 @@ def test_a_failed_notification_is_sent_by_the_retry_without_changing_anything(wo
     world.notifier.fail_next = AwsUnavailableError("SNS down")
     event = scheduled_event("sched-y")
     with pytest.raises(AwsUnavailableError):
-        world.service().handle(event)
+        world.handle(event)
     puts = len(world.registry.puts)
-    world.service().handle(event)
+    world.handle(event)
     assert len(world.registry.puts) == puts
     assert world.sent_actions() == ["onboard"]
 

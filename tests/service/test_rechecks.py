@@ -35,6 +35,7 @@ from tests.fakes import (
     FixedClock,
     InMemoryDecisionTable,
     RecordingNotifier,
+    deliver,
 )
 from tests.scale_back_fakes import BudgetedTables, FakeActiveAlarms
 
@@ -57,7 +58,7 @@ class World:
         return DecisionRecorder(self.store, self.notifier, "us-east-1")
 
     def alarm(self, event=None):
-        return ScaleOnThrottle(
+        service = ScaleOnThrottle(
             tables=self.tables,
             capacity=self.tables,
             autoscaling=self.autoscaling,
@@ -72,14 +73,15 @@ class World:
                 policy=ScalingPolicy(), prices=Prices(), recheck_target=SCALE_BACK_ARN
             ),
             rechecks=self.rechecks,
-        ).handle(event or alarm_event())
+        )
+        return deliver(service, event or alarm_event(), self.recorder(), self.clock)
 
     def recheck(self):
         """Deliver the table's scheduled re-check at its time, as Scheduler would."""
         at, event, target = self.rechecks.scheduled.pop("orders")
         assert target == SCALE_BACK_ARN
         self.clock.current = at
-        return ScaleBack(
+        service = ScaleBack(
             tables=self.tables,
             capacity=self.tables,
             autoscaling=self.autoscaling,
@@ -90,10 +92,14 @@ class World:
             recorder=self.recorder(),
             clock=self.clock,
             config=ScaleBackConfig(
-                policy=ScaleBackPolicy(), throttle=ScalingPolicy(), prices=Prices()
+                policy=ScaleBackPolicy(),
+                throttle=ScalingPolicy(),
+                prices=Prices(),
+                recheck_target=SCALE_BACK_ARN,
             ),
             rechecks=self.rechecks,
-        ).handle(event, recheck_target=SCALE_BACK_ARN)
+        )
+        return deliver(service, event, self.recorder(), self.clock)
 
     def capacity(self) -> Capacity:
         unit = self.tables.tables["orders"].table

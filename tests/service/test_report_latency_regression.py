@@ -28,7 +28,7 @@ from autoresponder.services.report_latency_regression import (
     ReportLatencyRegression,
 )
 from tests.builders import alarm_event, cw_time, provisioned_table
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier
+from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MANAGED = {"autoresponder:managed": "true"}
@@ -104,6 +104,12 @@ class Runbook:
     history: FakeHistory
     store: InMemoryDecisionTable
     notifier: RecordingNotifier
+    recorder: DecisionRecorder
+    clock: FixedClock
+
+    def handle(self, raw: object) -> Decision:
+        """Deliver `raw` as the function does (the runner the handler uses)."""
+        return deliver(self.service, raw, self.recorder, self.clock)
 
 
 @pytest.fixture
@@ -117,15 +123,16 @@ def runbook() -> Runbook:
     store = InMemoryDecisionTable()
     notifier = RecordingNotifier()
     clock = FixedClock(STATE_TIME + timedelta(seconds=3))
+    recorder = DecisionRecorder(store, notifier, "us-east-1")
     service = ReportLatencyRegression(
         tables=tables,
         metrics=metrics,
         history=history,
-        recorder=DecisionRecorder(store, notifier, "us-east-1"),
+        recorder=recorder,
         clock=clock,
         config=LatencyRunbookConfig(policy=LatencyPolicy()),
     )
-    return Runbook(service, tables, metrics, history, store, notifier)
+    return Runbook(service, tables, metrics, history, store, notifier, recorder, clock)
 
 
 def latency_alarm(table: str = "profiles", operation: str = "GetItem", state: str = "ALARM"):
@@ -158,7 +165,7 @@ def test_alarm_on_a_regressed_operation_reports_it_with_causes_and_a_graph(runbo
         ALARM_WINDOWS.current_start,
         95 * 900,  # 95 of 100 write units per second
     )
-    decision = runbook.service.handle(latency_alarm())
+    decision = runbook.handle(latency_alarm())
 
     assert isinstance(decision, LatencyDecision)
     assert decision.action == "latency_regression"
@@ -189,7 +196,7 @@ def test_alarm_on_a_regressed_operation_reports_it_with_causes_and_a_graph(runbo
 def test_alarm_without_a_regression_is_recorded_not_announced(runbook):
     runbook.metrics.seed("profiles", "GetItem", ALARM_WINDOWS, (4.0, 21_000), (3.8, 20_500),
                          (3.6, 19_800))  # fmt: skip
-    decision = runbook.service.handle(latency_alarm())
+    decision = runbook.handle(latency_alarm())
     assert decision.action == "no_regression"
     assert decision.rule == "within_baselines"
     assert "compared the 15-minute window ending 14:12 UTC of table profiles" in decision.reason
@@ -202,7 +209,7 @@ def test_alarm_without_a_regression_is_recorded_not_announced(runbook):
 
 
 def test_alarm_operation_without_traffic_is_no_traffic(runbook):
-    decision = runbook.service.handle(latency_alarm(operation="Scan"))
+    decision = runbook.handle(latency_alarm(operation="Scan"))
     assert decision.action == "no_regression"
     assert decision.rule == "no_traffic"
     assert [(op.operation, op.verdict) for op in decision.operations] == [("Scan", "no_traffic")]
@@ -211,7 +218,7 @@ def test_alarm_operation_without_traffic_is_no_traffic(runbook):
 def test_a_gradual_drift_only_the_week_shows_is_a_regression(runbook):
     runbook.metrics.seed("profiles", "Query", ALARM_WINDOWS, (9.5, 8_000), (8.9, 8_100),
                          (4.2, 7_900))  # fmt: skip
-    decision = runbook.service.handle(latency_alarm(operation="Query"))
+    decision = runbook.handle(latency_alarm(operation="Query"))
     assert decision.action == "latency_regression"
     [op] = decision.operations
     assert op.regressed_against == ["7d"]
@@ -232,7 +239,7 @@ def test_a_recent_scale_up_by_the_responder_is_a_likely_cause(runbook):
         decided_at=STATE_TIME - timedelta(hours=2),
     )
     runbook.history.decisions["profiles"] = [scaled]
-    decision = runbook.service.handle(latency_alarm())
+    decision = runbook.handle(latency_alarm())
     [recent] = [c for c in decision.causes if c.cause == "recent_change"]
     assert recent.holds
     assert "scale_up at 2026-11-20 12:12 UTC" in recent.detail
@@ -248,7 +255,7 @@ def test_a_recent_scale_up_by_the_responder_is_a_likely_cause(runbook):
     ],
 )
 def test_alarms_with_nothing_to_compare_are_skipped(runbook, event, rule):
-    decision = runbook.service.handle(event)
+    decision = runbook.handle(event)
     assert decision.action == "skip"
     assert decision.rule == rule
     assert runbook.notifier.sent == []
@@ -256,7 +263,7 @@ def test_alarms_with_nothing_to_compare_are_skipped(runbook, event, rule):
 
 def test_permanent_errors_are_a_notified_failure(runbook):
     runbook.metrics.error = AccessDeniedError("GetMetricData failed: AccessDenied")
-    decision = runbook.service.handle(latency_alarm())
+    decision = runbook.handle(latency_alarm())
     assert decision.action == "fail"
     assert decision.rule == "error.AccessDeniedError"
     assert decision.severity == "critical"
@@ -266,7 +273,7 @@ def test_permanent_errors_are_a_notified_failure(runbook):
 def test_transient_errors_propagate_so_lambda_retries(runbook):
     runbook.metrics.error = AwsThrottledError("GetMetricData failed: Throttling")
     with pytest.raises(AwsThrottledError):
-        runbook.service.handle(latency_alarm())
+        runbook.handle(latency_alarm())
     assert runbook.store.records == {}
 
 
@@ -275,8 +282,8 @@ def test_a_retry_after_a_failed_notification_announces_once_without_reading_agai
                          None)  # fmt: skip
     runbook.notifier.fail_next = AwsThrottledError("Publish failed")
     with pytest.raises(AwsThrottledError):
-        runbook.service.handle(latency_alarm())
-    again = runbook.service.handle(latency_alarm())
+        runbook.handle(latency_alarm())
+    again = runbook.handle(latency_alarm())
     assert again.action == "latency_regression"
     assert isinstance(again, LatencyDecision)
     assert len(runbook.metrics.reads) == 1
@@ -287,15 +294,15 @@ def test_a_retry_after_a_failed_notification_announces_once_without_reading_agai
 
 
 def test_a_resumed_no_regression_is_not_announced(runbook):
-    first = runbook.service.handle(latency_alarm())
+    first = runbook.handle(latency_alarm())
     assert first.action == "no_regression"
-    again = runbook.service.handle(latency_alarm())
+    again = runbook.handle(latency_alarm())
     assert again.action == "no_regression"
     assert runbook.notifier.sent == []
 
 
 def test_malformed_input_is_a_recorded_reject(runbook):
-    decision = runbook.service.handle({"detail-type": "Scheduled Event", "source": "aws.events"})
+    decision = runbook.handle({"detail-type": "Scheduled Event", "source": "aws.events"})
     assert decision.action == "reject"
     assert "not a well-formed CloudWatch alarm state change or scheduled event" in decision.reason
     [(_, _, raw)] = runbook.store.records.values()
@@ -314,7 +321,7 @@ def test_daily_report_covers_every_managed_table_in_one_decision(runbook):
     m.seed("legacy", "GetItem", REPORT_WINDOWS, (90.0, 1_000), (3.0, 1_000), None)
     m.put(Series("profiles", "ReadThrottleEvents", "Sum"), REPORT_WINDOWS.current_start, 310)
 
-    decision = runbook.service.handle(daily_report())
+    decision = runbook.handle(daily_report())
 
     assert isinstance(decision, LatencyDecision)
     assert decision.action == "latency_regression"
@@ -348,7 +355,7 @@ def test_daily_report_covers_every_managed_table_in_one_decision(runbook):
 def test_daily_report_without_regressions_is_routine(runbook):
     runbook.metrics.seed("orders", "Query", REPORT_WINDOWS, (12.0, 500_000), (11.8, 510_000),
                          (12.1, 490_000))  # fmt: skip
-    decision = runbook.service.handle(daily_report())
+    decision = runbook.handle(daily_report())
     assert decision.action == "no_regression"
     assert "of 2 tables with the same window 1 and 7 days earlier" in decision.reason
     assert "orders/Query 12.0 ms" in decision.reason
@@ -358,13 +365,13 @@ def test_daily_report_without_regressions_is_routine(runbook):
 
 def test_daily_report_leaves_out_tables_deleted_meanwhile(runbook):
     runbook.tables.gone.add("orders")
-    decision = runbook.service.handle(daily_report())
+    decision = runbook.handle(daily_report())
     assert decision.tables == ["profiles"]
 
 
 def test_daily_report_without_managed_tables(runbook):
     runbook.tables.tags_by_table = {}
-    decision = runbook.service.handle(daily_report())
+    decision = runbook.handle(daily_report())
     assert decision.action == "no_regression"
     assert decision.rule == "no_managed_tables"
     assert runbook.metrics.reads == []
@@ -373,8 +380,8 @@ def test_daily_report_without_managed_tables(runbook):
 def test_the_same_scheduled_run_twice_reports_once(runbook):
     runbook.metrics.seed("profiles", "GetItem", REPORT_WINDOWS, (9.0, 2_000_000), (3.9, 1_900_000),
                          None)  # fmt: skip
-    first = runbook.service.handle(daily_report())
-    second = runbook.service.handle(daily_report())
+    first = runbook.handle(daily_report())
+    second = runbook.handle(daily_report())
     assert second == first
     assert len(runbook.notifier.sent) == 1
     assert len(runbook.metrics.reads) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from tests.fakes import (
     FixedClock,
     InMemoryDecisionTable,
     RecordingNotifier,
+    deliver,
 )
 from tests.scale_back_fakes import (
     BudgetedTables,
@@ -67,6 +69,10 @@ class World:
     def recorder(self) -> DecisionRecorder:
         return DecisionRecorder(self.store, self.notifier, "us-east-1")
 
+    def handle(self, runbook: ScaleBack | ScaleOnThrottle, raw: object) -> Any:
+        """Deliver `raw` as the function does (the runner the handler uses)."""
+        return deliver(runbook, raw, self.recorder(), self.clock)
+
     def scale_back(self) -> ScaleBack:
         return ScaleBack(
             tables=self.tables,
@@ -104,7 +110,7 @@ class World:
     def run(self, when: datetime | None = None) -> RunResult:
         if when is not None:
             self.clock.current = when
-        return self.scale_back().handle(scheduled_event(self.clock.now()))
+        return self.handle(self.scale_back(), scheduled_event(self.clock.now()))
 
     def capacity(self, table: str = "orders", index: str | None = None) -> Capacity:
         unit = self.tables.tables[table].unit(index)
@@ -178,7 +184,7 @@ def test_a_simulated_day():
             alarm_since = None
             world.alarms.clear()
         if happens == "alarm":
-            decision = world.scale_on_throttle().handle(alarm_event(timestamp=clock.current))
+            decision = world.handle(world.scale_on_throttle(), alarm_event(timestamp=clock.current))
         else:
             result = world.run()
             decision = result.headline
@@ -299,7 +305,7 @@ def test_a_throttle_right_after_a_step_down_is_met_at_once_and_doubles_the_windo
     world.run()
     world.clock.current += timedelta(minutes=1)
     world.activity.set("orders", WRITE, 250.0, throttled=6_000)  # demand 350/s
-    decision = world.scale_on_throttle().handle(alarm_event(timestamp=world.clock.current))
+    decision = world.handle(world.scale_on_throttle(), alarm_event(timestamp=world.clock.current))
     assert decision.action == "scale_up"  # not skipped as "cooldown"
     assert world.capacity().write == 438
     history = world.store.history[("orders", None, WRITE)]
@@ -488,8 +494,8 @@ def test_a_duplicated_run_changes_and_notifies_once(world):
     raised_write(world)
     world.activity.set("orders", WRITE, 200.0)
     event = scheduled_event(world.clock.now())
-    first = world.scale_back().handle(event)
-    second = world.scale_back().handle(event)
+    first = world.handle(world.scale_back(), event)
+    second = world.handle(world.scale_back(), event)
     assert [d.action for d in second.decisions] == ["scale_down"]
     assert world.capacity().write == 250
     assert len(world.notifier.sent) == 1
@@ -500,10 +506,10 @@ def test_a_crash_after_the_change_is_replayed_not_repeated(world):
     raised_write(world)
     world.activity.set("orders", WRITE, 200.0)
     event = scheduled_event(world.clock.now())
-    world.scale_back().handle(event)
+    world.handle(world.scale_back(), event)
     world.store.stored.clear()  # as if the record was never written
     world.notifier.sent.clear()
-    decision = world.scale_back().handle(event).headline
+    decision = world.handle(world.scale_back(), event).headline
     assert (decision.action, decision.rule) == ("scale_down", "already_applied")
     assert world.capacity().write == 250
     assert len(world.notifier.sent) == 1
@@ -515,8 +521,8 @@ def test_a_failed_notification_is_sent_by_the_retry_without_acting_again(world):
     event = scheduled_event(world.clock.now())
     world.notifier.fail_next = AwsThrottledError("Publish failed")
     with pytest.raises(AwsThrottledError):
-        world.scale_back().handle(event)
-    world.scale_back().handle(event)
+        world.handle(world.scale_back(), event)
+    world.handle(world.scale_back(), event)
     assert world.capacity().write == 250
     assert len([c for c in world.tables.changes if c[0] == "orders"]) == 1
     assert len(world.notifier.sent) == 1
@@ -665,7 +671,7 @@ def test_dry_run_decides_and_notifies_but_changes_nothing(world, source):
 )
 def test_anything_but_a_scheduled_event_is_rejected_and_kept(world, raw):
     raised_write(world)
-    result = world.scale_back().handle(raw)
+    result = world.handle(world.scale_back(), raw)
     assert result.headline.action == "reject"
     [(recorded, _, kept)] = world.store.records.values()
     assert recorded.action == "reject"

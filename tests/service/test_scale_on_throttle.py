@@ -20,6 +20,7 @@ from autoresponder.errors import (
     TableBusyError,
 )
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
+from autoresponder.models.decision import Decision
 from autoresponder.models.table import Capacity, Dimension, ScalableTarget
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
@@ -40,6 +41,7 @@ from tests.fakes import (
     FixedClock,
     InMemoryDecisionTable,
     RecordingNotifier,
+    deliver,
 )
 
 MANAGED = {"autoresponder:managed": "true"}
@@ -56,6 +58,9 @@ class World:
     clock: FixedClock
     dry_run: bool = False
 
+    def recorder(self) -> DecisionRecorder:
+        return DecisionRecorder(self.store, self.notifier, "us-east-1")
+
     def service(self) -> ScaleOnThrottle:
         return ScaleOnThrottle(
             tables=self.tables,
@@ -66,12 +71,16 @@ class World:
             history=self.store,
             locks=self.store,
             attempts=self.store,
-            recorder=DecisionRecorder(self.store, self.notifier, "us-east-1"),
+            recorder=self.recorder(),
             clock=self.clock,
             config=ThrottleRunbookConfig(
                 policy=ScalingPolicy(), prices=Prices(), dry_run=self.dry_run, max_attempts=3
             ),
         )
+
+    def handle(self, raw: object, context: object = None) -> Decision:
+        """Deliver `raw` as the function does (the runner the handler uses)."""
+        return deliver(self.service(), raw, self.recorder(), self.clock, context)
 
     def capacity(self, table="orders", index=None) -> Capacity:
         unit = self.tables.tables[table].unit(index)
@@ -107,7 +116,7 @@ def throttled(world):
 
 
 def test_scale_up_changes_the_table_records_and_notifies(world):
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "scale_up"
     assert world.capacity() == Capacity(read=100, write=100)  # demand 80/s + 25 %
     assert world.store.records[decision.record_key()][1] is True  # notified
@@ -128,27 +137,27 @@ def test_scale_up_changes_the_table_records_and_notifies(world):
 
 
 def test_one_observation_per_decision(world):
-    world.service().handle(alarm_event())
+    world.handle(alarm_event())
     assert world.metrics.calls == 1
     [asked] = world.metrics.asked
     assert len(asked) == 2 * 2 * 6  # table + GSI, read + write, 6 series each
 
 
 def test_unmanaged_tables_are_not_even_observed(world):
-    world.service().handle(alarm_event(table="legacy"))
+    world.handle(alarm_event(table="legacy"))
     assert world.metrics.calls == 0
 
 
 def test_a_key_range_alarm_hands_off_when_the_metrics_show_a_hot_partition(world):
     world.metrics.points = published(consumed=30, rejected=12, cause="key_range")
-    decision = world.service().handle(alarm_event("WriteKeyRangeThroughputThrottleEvents"))
+    decision = world.handle(alarm_event("WriteKeyRangeThroughputThrottleEvents"))
     assert (decision.action, decision.rule) == ("hand_off_hot_keys", "key_range.hand_off")
     assert world.tables.changes == []
 
 
 def test_the_metrics_not_the_alarm_name_pick_the_dimension(world):
     # a read-throttle alarm, but CloudWatch shows the writes throttled
-    decision = world.service().handle(alarm_event("ReadThrottleEvents"))
+    decision = world.handle(alarm_event("ReadThrottleEvents"))
     assert (decision.action, decision.dimension) == ("scale_up", "write")
     assert world.capacity() == Capacity(read=100, write=100)
 
@@ -158,7 +167,7 @@ def test_dry_run_decides_and_notifies_but_changes_nothing(world, source):
     world.dry_run = source == "setting"
     table = "orders" if source == "setting" else "inventory"
     before = world.capacity(table)
-    decision = world.service().handle(alarm_event(table=table))
+    decision = world.handle(alarm_event(table=table))
     assert (decision.action, decision.dry_run) == ("scale_up", True)
     assert world.capacity(table) == before
     assert world.tables.changes == []
@@ -167,7 +176,7 @@ def test_dry_run_decides_and_notifies_but_changes_nothing(world, source):
 
 
 def test_routine_skips_are_recorded_not_notified(world):
-    decision = world.service().handle(alarm_event(table="legacy"))
+    decision = world.handle(alarm_event(table="legacy"))
     assert (decision.action, decision.rule) == ("skip", "not_managed")
     assert world.store.decisions == [decision]
     assert world.notifier.sent == []
@@ -175,7 +184,7 @@ def test_routine_skips_are_recorded_not_notified(world):
 
 def test_malformed_event_is_rejected_and_kept(world):
     raw = {"source": "aws.cloudwatch", "detail": {"alarmName": "x"}}
-    decision = world.service().handle(raw)
+    decision = world.handle(raw)
     assert decision.action == "reject"
     [(recorded, _, kept)] = world.store.records.values()
     assert recorded.action == "reject"
@@ -196,13 +205,13 @@ def test_composite_alarm_resolves_through_its_child(world):
     )
     world.alarms.alarms["orders-read-throttle"] = [child]
     world.metrics.points = published(dimension="read", consumed=100, rejected=20)
-    decision = world.service().handle(composite_event(["orders-read-throttle"]))
+    decision = world.handle(composite_event(["orders-read-throttle"]))
     assert (decision.action, decision.dimension) == ("scale_up", "read")
     assert world.capacity().read == 150
 
 
 def test_composite_alarm_without_dynamodb_child_is_skipped(world):
-    decision = world.service().handle(composite_event(["some-ec2-alarm"]))
+    decision = world.handle(composite_event(["some-ec2-alarm"]))
     assert (decision.action, decision.rule) == ("skip", "unresolved")
 
 
@@ -214,7 +223,7 @@ def test_autoscaled_table_gets_a_higher_min_not_a_table_change(world):
         max_capacity=100,
     )
     world.autoscaling.targets[("orders", None, Dimension.WRITE)] = target
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "raise_autoscaling_min"
     assert world.autoscaling.registered == [("table/orders", 100, 100)]
     assert world.tables.changes == []
@@ -225,10 +234,10 @@ def test_updating_table_defers_and_the_last_attempt_is_notified(world):
     event = alarm_event()
     for attempt in (1, 2):
         with pytest.raises(TableBusyError):
-            world.service().handle(event)
+            world.handle(event)
         assert world.notifier.sent == [], attempt
     with pytest.raises(TableBusyError):
-        world.service().handle(event)
+        world.handle(event)
     [note] = world.notifier.sent
     assert note.attributes["action"] == "defer"
     assert "gave up after 3 attempts" in note.email
@@ -239,14 +248,14 @@ def test_an_alarm_while_its_own_raise_is_in_flight_is_a_quiet_skip(world):
     """The raise 50 → 100 was made; UpdateTable takes longer than Lambda's retries (DynamoDB
     still shows 50 and UPDATING): the next alarm's event finds its demand covered by the change
     in flight: a skip, no retry, no "gave up" page, nothing asked twice."""
-    world.service().handle(alarm_event())
+    world.handle(alarm_event())
     world.tables.add(
         provisioned_table(status="UPDATING", indexes={"by-customer": (50, 25)}), MANAGED
     )
     world.tables.changes.clear()
     later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=1))
     for _ in range(3):  # whatever the delivery attempt
-        decision = world.service().handle(later)
+        decision = world.handle(later)
         assert (decision.action, decision.rule) == ("skip", "updating.in_flight")
     assert world.tables.changes == []
     assert len(world.notifier.sent) == 1  # the raise's own notification only
@@ -255,10 +264,10 @@ def test_an_alarm_while_its_own_raise_is_in_flight_is_a_quiet_skip(world):
 def test_resource_in_use_defers_and_restores_the_record(world):
     world.tables.fail_with = TableBusyError("UpdateTable failed: ResourceInUseException")
     with pytest.raises(TableBusyError):
-        world.service().handle(alarm_event())
+        world.handle(alarm_event())
     assert world.store.history == {}
     # Lambda's retry then succeeds, once.
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "scale_up"
     assert len(world.tables.changes) == 1
 
@@ -275,7 +284,7 @@ def test_resource_in_use_defers_and_restores_the_record(world):
 )
 def test_permanent_errors_become_a_notified_fail(world, error, rule):
     world.tables.fail_with = error
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert (decision.action, decision.rule) == ("fail", rule)
     assert world.capacity() == Capacity(read=100, write=50)
     assert world.store.history == {}
@@ -286,16 +295,16 @@ def test_permanent_errors_become_a_notified_fail(world, error, rule):
 def test_control_plane_throttling_is_retried_not_doubled(world):
     world.tables.fail_with = AwsThrottledError("UpdateTable failed: ThrottlingException")
     with pytest.raises(AwsThrottledError):
-        world.service().handle(alarm_event())
-    world.service().handle(alarm_event())
+        world.handle(alarm_event())
+    world.handle(alarm_event())
     assert [c for _, _, c in world.tables.changes] == [Capacity(read=100, write=100)]
 
 
 def test_failed_notification_is_sent_on_retry_without_acting_again(world):
     world.notifier.fail_next = AwsThrottledError("Publish failed")
     with pytest.raises(AwsThrottledError):
-        world.service().handle(alarm_event())
-    decision = world.service().handle(alarm_event())
+        world.handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "scale_up"
     assert len(world.tables.changes) == 1
     assert len(world.notifier.sent) == 1
@@ -303,10 +312,10 @@ def test_failed_notification_is_sent_on_retry_without_acting_again(world):
 
 def test_crash_between_change_and_record_is_not_applied_twice(world):
     event = alarm_event()
-    world.service().handle(event)
+    world.handle(event)
     world.store.stored.clear()  # as if the record was never written
     world.notifier.sent.clear()
-    decision = world.service().handle(event)
+    decision = world.handle(event)
     assert (decision.action, decision.rule) == ("scale_up", "already_applied")
     assert len(world.tables.changes) == 1
     assert len(world.notifier.sent) == 1
@@ -315,26 +324,26 @@ def test_crash_between_change_and_record_is_not_applied_twice(world):
 def test_a_held_lock_defers(world):
     world.store.acquire_lock("orders", "someone-else", 60, world.clock.now())
     with pytest.raises(TableBusyError):
-        world.service().handle(alarm_event())
+        world.handle(alarm_event())
     assert world.tables.changes == []
 
 
 def test_second_alarm_within_cooldown_is_skipped(world):
-    world.service().handle(alarm_event())
+    world.handle(alarm_event())
     world.clock.current += timedelta(minutes=2)
     later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2), datapoints=[900.0])
-    decision = world.service().handle(later)
+    decision = world.handle(later)
     assert (decision.action, decision.rule) == ("skip", "cooldown")
     assert len(world.tables.changes) == 1
 
 
 def test_within_the_cooldown_a_measured_shortfall_raises_again(world):
-    world.service().handle(alarm_event())
+    world.handle(alarm_event())
     world.clock.current += timedelta(minutes=2)
     # after the raise to 100, CloudWatch measures a demand of 150/s
     world.metrics.points = published(consumed=100, rejected=50, end=world.clock.now())
     later = alarm_event(timestamp=STATE_TIME + timedelta(minutes=2))
-    decision = world.service().handle(later)
+    decision = world.handle(later)
     assert (decision.action, decision.rule) == ("scale_up", "provisioned.scale_up")
     assert world.capacity() == Capacity(read=100, write=188)
     history = world.store.history[("orders", None, Dimension.WRITE)]
@@ -343,14 +352,14 @@ def test_within_the_cooldown_a_measured_shortfall_raises_again(world):
 
 def test_description_errors_end_in_a_decision(world):
     world.tables.describe_error = AccessDeniedError("DescribeTable failed: AccessDenied")
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "fail"
     assert world.store.locks == {}
 
 
 def test_throttled_cloudwatch_still_scales_by_the_minimum_step(world):
     world.metrics.fail_with = AwsThrottledError("GetMetricData failed: Throttling")
-    decision = world.service().handle(alarm_event())
+    decision = world.handle(alarm_event())
     assert decision.action == "scale_up"
     assert world.capacity() == Capacity(read=100, write=60)
     assert decision.diagnosis is None

@@ -9,10 +9,10 @@ report is advice: a retry minutes later reads a different window).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple, override
 
 from autoresponder.domain.hot_keys import (
     HotKeyPlan,
@@ -50,8 +50,11 @@ from autoresponder.models.hot_keys import (
 )
 from autoresponder.models.table import TablePolicy
 from autoresponder.observability import logger
+from autoresponder.services.decisions import Outcome, build_decision
 from autoresponder.services.ports import Clock, ContributorInsightsPort, TableReader
 from autoresponder.services.recording import DecisionRecorder
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Runbook
 
 
 @dataclass(frozen=True)
@@ -65,20 +68,21 @@ class HotKeyRunbookConfig:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """A plan with the context the decision record keeps."""
+class Examined(NamedTuple):
+    """What the runbook read of Contributor Insights (the decision record keeps it)."""
 
-    plan: HotKeyPlan
-    status: InsightsStatus | None = None
+    status: InsightsStatus
     window: ReportWindow | None = None
     reports: Sequence[RuleReport] = ()
-    dry_run: bool | None = None
-    inputs: Mapping[str, Any] | None = None
 
 
-class FlagHotKeys:
+HotKeyOutcome = Outcome[HotKeyPlan, Examined]
+
+
+class FlagHotKeys(Runbook[AlarmStateChangeEvent]):
     """The hot-key runbook's use case. Ports are passed in; the handler builds the real ones."""
+
+    name = RUNBOOK
 
     def __init__(
         self,
@@ -95,7 +99,12 @@ class FlagHotKeys:
         self._clock = clock
         self._config = config
 
-    def respond(self, event: AlarmStateChangeEvent) -> Decision:
+    @staticmethod
+    def parse(raw: object) -> AlarmStateChangeEvent:
+        return AlarmStateChangeEvent.model_validate(raw)
+
+    @override
+    def respond(self, event: AlarmStateChangeEvent, origin: Origin) -> Decision:
         unrelated = triage(event.detail)
         if unrelated is not None:
             return self._skip(event, None, unrelated)
@@ -157,7 +166,7 @@ class FlagHotKeys:
         event: AlarmStateChangeEvent,
         trigger: HotKeyTrigger,
         status: InsightsStatus | None,
-    ) -> _Outcome:
+    ) -> HotKeyOutcome:
         assert trigger.table_name is not None
         if status is None:
             status = self._insights.describe(trigger.table_name, trigger.index_name)
@@ -187,11 +196,11 @@ class FlagHotKeys:
             self._config.thresholds,
             show_key_values=self._config.show_key_values,
         )
-        return _Outcome(plan, status=status, window=window, reports=reports)
+        return Outcome(plan, Examined(status, window, reports))
 
     def _insights_off(
         self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger, status: InsightsStatus
-    ) -> _Outcome:
+    ) -> HotKeyOutcome:
         assert trigger.table_name is not None
         policy = TablePolicy()
         wants = self._config.enable_insights and status.status == "DISABLED"
@@ -220,7 +229,7 @@ class FlagHotKeys:
             would_enable=enable and dry_run,
         )
         inputs = {"managed": policy.managed} if wants else {}
-        return _Outcome(plan, status=status, dry_run=dry_run, inputs=inputs)
+        return Outcome(plan, Examined(status), dry_run=dry_run, inputs=inputs)
 
     def _has_sort_key(self, trigger: HotKeyTrigger) -> bool | None:
         """For the cost of enabling: the base table's key schema (an index's is not read)."""
@@ -237,7 +246,7 @@ class FlagHotKeys:
         self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger | None, why: Unrelated
     ) -> Decision:
         plan = HotKeyPlan(HotKeyAction.SKIP, why.rule, why.reason)
-        return self._finish(event, trigger, _Outcome(plan))
+        return self._finish(event, trigger, Outcome(plan))
 
     def _fail(
         self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger, error: AutoresponderError
@@ -255,51 +264,44 @@ class FlagHotKeys:
             next_steps=_advice_for(error),
         )
         inputs = {"error": str(error), "retryable": isinstance(error, RetryableError)}
-        return self._finish(event, trigger, _Outcome(plan, inputs=inputs))
+        return self._finish(event, trigger, Outcome(plan, inputs=inputs))
 
     def _finish(
-        self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger | None, outcome: _Outcome
+        self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger | None, outcome: HotKeyOutcome
     ) -> Decision:
-        plan = outcome.plan
+        plan, found = outcome.plan, outcome.found
         inputs: dict[str, Any] = {}
         if trigger is not None:
             inputs.update(trigger=trigger.kind.value, metric=trigger.metric_name)
             if trigger.rule_name:
                 inputs["alarm_rule"] = trigger.rule_name
-        if outcome.status is not None:
+        if found is not None:
             inputs.update(
-                contributor_insights_status=outcome.status.status,
-                contributor_insights_mode=outcome.status.mode,
-                rules=list(outcome.status.rule_names),
+                contributor_insights_status=found.status.status,
+                contributor_insights_mode=found.status.mode,
+                rules=list(found.status.rule_names),
             )
-        if outcome.window is not None:
+        if found is not None and found.window is not None:
             inputs.update(
-                window_start=outcome.window.start.isoformat(),
-                window_end=outcome.window.end.isoformat(),
+                window_start=found.window.start.isoformat(),
+                window_end=found.window.end.isoformat(),
                 thresholds={
                     "min_share": self._config.thresholds.min_share,
                     "min_partition_fraction": self._config.thresholds.min_partition_fraction,
                     "headroom_percent": self._config.thresholds.headroom_percent,
                 },
             )
-        inputs.update(outcome.inputs or {})
-        decision = HotKeyDecision(
-            runbook=RUNBOOK,
-            action=plan.action,
+        inputs.update(outcome.inputs)
+        decision = build_decision(
+            HotKeyDecision,
+            RUNBOOK,
+            event,
+            plan,
             table_name=trigger.table_name if trigger else None,
             index_name=trigger.index_name if trigger else None,
-            reason=plan.reason,
             dry_run=self._config.dry_run if outcome.dry_run is None else outcome.dry_run,
-            rule=plan.rule,
-            severity=plan.severity,
             dimension=trigger.dimension if trigger else None,
             cost_delta_per_hour=plan.cost_delta_per_hour,
-            next_steps=list(plan.next_steps),
-            alarm_name=event.alarm_name,
-            state_timestamp=event.detail.state.timestamp,
-            event_id=event.id or None,
-            region=event.region,
-            account=event.account,
             inputs=inputs,
             decided_at=self._clock.now(),
             hot_keys=list(plan.hot_keys),
@@ -311,7 +313,7 @@ class FlagHotKeys:
                     total=report.total,
                     unique_contributors=report.unique_contributors,
                 )
-                for report in outcome.reports
+                for report in (found.reports if found is not None else ())
             ],
             mask_key_values=not self._config.show_key_values,
             announce_no_hot_keys=trigger.expects_hot_key if trigger else False,

@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from pydantic import ValidationError
+from typing import override
 
 from autoresponder.domain.alarm_plan import (
     AlarmDiff,
@@ -51,6 +50,7 @@ from autoresponder.models.onboarding import (
 )
 from autoresponder.models.table import TableDescription, TablePolicy
 from autoresponder.observability import logger
+from autoresponder.services.decisions import build_decision
 from autoresponder.services.ports import (
     AlarmRegistry,
     Clock,
@@ -62,7 +62,8 @@ from autoresponder.services.ports import (
     TableLocks,
 )
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import reject
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Runbook
 
 Trigger = ScheduledEvent | TagChangeEvent
 
@@ -88,8 +89,11 @@ class _Plan:
     """The table does not exist (any more)."""
 
 
-class OnboardTables:
+class OnboardTables(Runbook[Trigger]):
     """The onboarding use case. Ports are passed in; the handler builds the real ones."""
+
+    name = RUNBOOK
+    expected = "the hourly schedule nor a DynamoDB table's Tag Change on Resource event"
 
     def __init__(
         self,
@@ -118,16 +122,15 @@ class OnboardTables:
 
     # -- entry points --------------------------------------------------------------------------
 
-    def handle(self, raw: object) -> Decision:
-        """Parse, then reconcile. Anything that is not one of the two triggers is a `reject`."""
-        try:
-            trigger = parse_trigger(raw)
-        except (ValidationError, ValueError) as exc:
-            return self._reject(raw, exc)
-        return self.reconcile(trigger)
+    @staticmethod
+    def parse(raw: object) -> Trigger:
+        """One of the two triggers (`ValueError` for anything else)."""
+        return parse_trigger(raw)
 
-    def reconcile(self, trigger: Trigger) -> Decision:
-        """Reconcile every table (schedule) or the one table whose tags changed."""
+    @override
+    def respond(self, trigger: Trigger, origin: Origin) -> Decision:
+        """Reconcile every table (schedule) or the one table whose tags changed (idempotent by
+        itself: a duplicate delivery finds nothing left to change and announces nothing)."""
         prefix = self._config.policy.prefix
         try:
             if isinstance(trigger, TagChangeEvent):
@@ -321,8 +324,10 @@ class OnboardTables:
             after, metrics = diff.alarm_count, diff.alarm_metrics
             cost = alarm_cost(after, price, metrics)
             reason = f"{reason}; {cost.describe()}"
-        return OnboardDecision(
-            runbook=RUNBOOK,
+        return build_decision(
+            OnboardDecision,
+            RUNBOOK,
+            trigger,
             action=action.value,
             table_name=name,
             reason=reason,
@@ -330,9 +335,6 @@ class OnboardTables:
             rule=rule,
             severity=Severity.INFO,
             next_steps=steps,
-            event_id=trigger.id or None,
-            region=trigger.region,
-            account=trigger.account,
             coverage=plan.coverage,
             created=[a.name for a in diff.create],
             updated=[a.name for a in diff.update],
@@ -390,17 +392,16 @@ class OnboardTables:
                     update={"action": Action.FAIL.value, "reason": f"not applied: {error}"}
                 )
             )
-        failed = OnboardDecision(
-            runbook=RUNBOOK,
+        failed = build_decision(
+            OnboardDecision,
+            RUNBOOK,
+            trigger,
             action=Action.FAIL.value,
             table_name=name,
             reason=f"could not reconcile the alarms of {name or 'the tables'}: {error}",
             rule=f"error.{kind}",
             severity=Severity.CRITICAL,
             next_steps=_advice_for(error),
-            event_id=trigger.id or None,
-            region=trigger.region,
-            account=trigger.account,
             record_sk=f"ONBOARD-FAIL#{now.date().isoformat()}#{kind}",
             trigger=_trigger_kind(trigger),
             inputs={"error": str(error), "trigger": _trigger_kind(trigger)},
@@ -410,16 +411,6 @@ class OnboardTables:
             logger.warning("failure already announced today", table=name, error=str(error))
             return None
         return self._finish(failed)
-
-    def _reject(self, raw: object, error: Exception) -> Decision:
-        return reject(
-            RUNBOOK,
-            raw,
-            error,
-            self._recorder,
-            self._clock,
-            expected="the hourly schedule nor a DynamoDB table's Tag Change on Resource event",
-        )
 
     def _summary(
         self, trigger: Trigger, names: Sequence[str], decisions: list[OnboardDecision]
@@ -438,16 +429,15 @@ class OnboardTables:
         )
         if not decisions:
             logger.info("nothing to reconcile", tables=len(names), trigger=_trigger_kind(trigger))
-        return Decision(
-            runbook=RUNBOOK,
+        return build_decision(
+            Decision,
+            RUNBOOK,
+            trigger,
             action="reconcile" if decisions else Action.SKIP.value,
             table_name=trigger.table_name if isinstance(trigger, TagChangeEvent) else None,
             reason=reason,
             dry_run=self._config.dry_run,
             rule="reconcile.summary" if decisions else "reconcile.unchanged",
-            event_id=trigger.id or None,
-            region=trigger.region,
-            account=trigger.account,
             inputs={"trigger": _trigger_kind(trigger), "tables_checked": len(names)},
             decided_at=self._now(),
             counts=counts,

@@ -67,10 +67,12 @@ def reject(
 
 @dataclass(frozen=True)
 class Origin:
-    """The account and region a function runs in (from its ARN; the region from settings)."""
+    """Where a function runs: its account and region (from its ARN; the region from settings)
+    and its ARN."""
 
     account: str | None
     region: str | None
+    function_arn: str | None = None
 
     @classmethod
     def of(cls, context: object, region: str | None) -> Origin:
@@ -78,7 +80,7 @@ class Origin:
         parts = arn.split(":") if isinstance(arn, str) else []
         account = parts[4] if len(parts) > 4 and parts[4] else None
         arn_region = parts[3] if len(parts) > 3 and parts[3] else None
-        return cls(account, region or arn_region)
+        return cls(account, region or arn_region, arn if isinstance(arn, str) else None)
 
 
 def foreign_reason(raw: object, own: Origin) -> str | None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, NamedTuple, override
 
 from autoresponder.domain.alarm_target import DYNAMODB_NAMESPACE, Unresolved, resolve_target
 from autoresponder.domain.latency.causes import capacity_changes, cause_evidence, likely_causes
@@ -48,6 +46,7 @@ from autoresponder.models.latency import (
 from autoresponder.models.metrics import Points
 from autoresponder.models.table import TableDescription, TablePolicy
 from autoresponder.observability import logger
+from autoresponder.services.decisions import Outcome, build_decision
 from autoresponder.services.ports import (
     Clock,
     LatencyMetricsReader,
@@ -55,7 +54,8 @@ from autoresponder.services.ports import (
     TableCatalog,
 )
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import reject as reject_event
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Runbook
 
 
 @dataclass(frozen=True)
@@ -69,29 +69,21 @@ class LatencyRunbookConfig:
 EXPECTED_EVENTS = "a well-formed CloudWatch alarm state change or scheduled event"
 
 
-def reject(raw: object, error: Exception, recorder: DecisionRecorder, clock: Clock) -> Decision:
-    """A payload that is neither an alarm state change nor a scheduled run."""
-    return reject_event(
-        RUNBOOK,
-        raw,
-        error,
-        recorder,
-        clock,
-        expected=EXPECTED_EVENTS,
-    )
+class Compared(NamedTuple):
+    """What the comparison read: each table's operations and causes, over which windows."""
 
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What the comparison found, before it becomes a decision."""
-
-    plan: LatencyPlan
     tables: tuple[TableLatency, ...] = ()
     windows: ComparedWindows | None = None
 
 
-class ReportLatencyRegression:
+LatencyOutcome = Outcome[LatencyPlan, Compared]
+
+
+class ReportLatencyRegression(Runbook[AlarmStateChangeEvent | ScheduledEvent]):
     """The latency runbook's use case. Ports are passed in; the handler builds the real ones."""
+
+    name = RUNBOOK
+    expected = EXPECTED_EVENTS
 
     def __init__(
         self,
@@ -110,15 +102,13 @@ class ReportLatencyRegression:
         self._clock = clock
         self._config = config
 
-    def handle(self, raw: object) -> Decision:
-        """Parse either trigger, then respond. Anything else is a recorded `reject`."""
-        try:
-            event = TRIGGER.validate_python(raw)
-        except ValidationError as exc:
-            return reject(raw, exc, self._recorder, self._clock)
-        return self.respond(event)
+    @staticmethod
+    def parse(raw: object) -> AlarmStateChangeEvent | ScheduledEvent:
+        """Either trigger: an alarm state change or the daily schedule."""
+        return TRIGGER.validate_python(raw)
 
-    def respond(self, event: AlarmStateChangeEvent | ScheduledEvent) -> Decision:
+    @override
+    def respond(self, event: AlarmStateChangeEvent | ScheduledEvent, origin: Origin) -> Decision:
         if isinstance(event, ScheduledEvent):
             return self.report(event)
         return self.on_alarm(event)
@@ -129,7 +119,7 @@ class ReportLatencyRegression:
         detail = event.detail
         if detail.state.value is not AlarmStateValue.ALARM:
             plan = _skip("not_alarm", f"alarm {detail.alarm_name} went to {detail.state.value}")
-            return self._finish_alarm(event, None, _Outcome(plan))
+            return self._finish_alarm(event, None, Outcome(plan))
         latency = [
             m.metric_stat.metric
             for m in detail.configuration.metrics
@@ -139,10 +129,10 @@ class ReportLatencyRegression:
         ]
         if not latency:
             plan = _skip("not_latency", f"the alarm does not watch {LATENCY_METRIC}")
-            return self._finish_alarm(event, None, _Outcome(plan))
+            return self._finish_alarm(event, None, Outcome(plan))
         target = resolve_target(detail.configuration.metrics)
         if isinstance(target, Unresolved):
-            return self._finish_alarm(event, None, _Outcome(_skip("unresolved", target.reason)))
+            return self._finish_alarm(event, None, Outcome(_skip("unresolved", target.reason)))
         table_name = target.table_name
         key = decision_key(table_name, RUNBOOK, event.alarm_name, detail.state.timestamp)
         if key is not None:
@@ -161,10 +151,10 @@ class ReportLatencyRegression:
             )
         except ResourceNotFoundError as exc:
             plan = _skip("not_found", f"table {table_name} does not exist ({exc})")
-            return self._finish_alarm(event, table_name, _Outcome(plan))
+            return self._finish_alarm(event, table_name, Outcome(plan))
         except PermanentError as exc:
-            return self._finish_alarm(event, table_name, _Outcome(_fail(table_name, exc)))
-        outcome = _Outcome(conclude([report], windows), (report,), windows)
+            return self._finish_alarm(event, table_name, Outcome(_fail(table_name, exc)))
+        outcome = Outcome(conclude([report], windows), Compared((report,), windows))
         return self._finish_alarm(event, table_name, outcome)
 
     # -- the daily report --------------------------------------------------------------------
@@ -181,15 +171,16 @@ class ReportLatencyRegression:
                 self._table_report(name, table, points, windows) for name, table in managed.items()
             )
         except PermanentError as exc:
-            return self._finish_report(event, _Outcome(_fail(None, exc)))
+            return self._finish_report(event, Outcome(_fail(None, exc)))
         if not reports:
             plan = LatencyPlan(
                 LatencyAction.NO_REGRESSION,
                 "no_managed_tables",
                 "no table is tagged autoresponder:managed=true: nothing to report on",
             )
-            return self._finish_report(event, _Outcome(plan, windows=windows))
-        return self._finish_report(event, _Outcome(conclude(reports, windows), reports, windows))
+            return self._finish_report(event, Outcome(plan, Compared(windows=windows)))
+        outcome = Outcome(conclude(reports, windows), Compared(reports, windows))
+        return self._finish_report(event, outcome)
 
     def _managed_tables(self, event: ScheduledEvent) -> dict[str, TableDescription]:
         """Tables tagged `autoresponder:managed=true`, described (tables deleted meanwhile are
@@ -237,58 +228,52 @@ class ReportLatencyRegression:
         evidence = cause_evidence(table_name, points, windows, table, recent)
         return TableLatency(table_name, tuple(operations), tuple(likely_causes(evidence, policy)))
 
-    def _fields(self, outcome: _Outcome, region: str) -> dict[str, Any]:
-        """The decision fields both triggers share."""
-        plan = outcome.plan
-        tables = outcome.tables
+    def _fields(self, outcome: LatencyOutcome, region: str) -> dict[str, Any]:
+        """The decision fields both triggers share, beside the plan's and the delivery's."""
+        tables, windows = outcome.found or Compared()
         urls = {
-            t.table_name: graph_url(region, t.table_name, _graphed(t.operations), outcome.windows)
+            t.table_name: graph_url(region, t.table_name, _graphed(t.operations), windows)
             for t in tables
-            if outcome.windows is not None
+            if windows is not None
         }
         # The notification links the graph of every table it is about: the alarm's table, or
         # the tables of the daily report that regressed or breached a target.
         linked = [t.table_name for t in tables if len(tables) == 1 or t.regressed or t.breached]
         return {
-            "runbook": RUNBOOK,
-            "action": plan.action,
-            "reason": plan.reason,
             "dry_run": self._config.dry_run,
-            "rule": plan.rule,
-            "severity": plan.severity,
-            "next_steps": list(plan.next_steps),
             "operations": [op for t in tables for op in t.operations],
             "causes": [c for t in tables for c in t.causes],
-            "windows": outcome.windows,
+            "windows": windows,
             "tables": [t.table_name for t in tables],
             "graph_urls": urls,
             "graph_links": linked,
-            "region": region,
-            "inputs": _inputs(outcome, self._config.policy),
+            "inputs": _inputs(tables, windows, self._config.policy),
             "decided_at": self._clock.now(),
         }
 
     def _finish_alarm(
-        self, event: AlarmStateChangeEvent, table_name: str | None, outcome: _Outcome
+        self, event: AlarmStateChangeEvent, table_name: str | None, outcome: LatencyOutcome
     ) -> Decision:
-        decision = LatencyDecision(
+        decision = build_decision(
+            LatencyDecision,
+            RUNBOOK,
+            event,
+            outcome.plan,
             table_name=table_name,
             trigger="alarm",
-            alarm_name=event.alarm_name,
-            state_timestamp=event.detail.state.timestamp,
-            event_id=event.id or None,
-            account=event.account,
             **self._fields(outcome, event.region),
         )
         return self._recorder.finish(decision)
 
-    def _finish_report(self, event: ScheduledEvent, outcome: _Outcome) -> Decision:
-        decision = LatencyDecision(
+    def _finish_report(self, event: ScheduledEvent, outcome: LatencyOutcome) -> Decision:
+        decision = build_decision(
+            LatencyDecision,
+            RUNBOOK,
+            event,
+            outcome.plan,
             table_name=None,
             trigger="schedule",
             report_at=event.time,
-            event_id=event.id or None,
-            account=event.account,
             **self._fields(outcome, event.region),
         )
         return self._recorder.finish(decision)
@@ -319,16 +304,17 @@ def _fail(table_name: str | None, error: PermanentError) -> LatencyPlan:
     )
 
 
-def _inputs(outcome: _Outcome, policy: LatencyPolicy) -> dict[str, Any]:
-    windows = outcome.windows
+def _inputs(
+    tables: Sequence[TableLatency], windows: ComparedWindows | None, policy: LatencyPolicy
+) -> dict[str, Any]:
     return {
         "window_minutes": windows.window_minutes if windows else None,
         "regression_ratio": policy.regression_ratio,
         "regression_floor_ms": policy.regression_floor_ms,
         "min_samples": policy.min_samples,
         "sla_targets_ms": dict(policy.sla_targets_ms),
-        "tables_compared": len(outcome.tables),
+        "tables_compared": len(tables),
         "operations_compared": sum(
-            1 for t in outcome.tables for op in t.operations if op.verdict is not Verdict.NO_TRAFFIC
+            1 for t in tables for op in t.operations if op.verdict is not Verdict.NO_TRAFFIC
         ),
     }

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, override
 
 from pydantic import ValidationError
 
@@ -76,6 +76,7 @@ from autoresponder.models.scale_back import (
 from autoresponder.models.table import Dimension, TableDescription, TablePolicy
 from autoresponder.observability import logger
 from autoresponder.services.capacity_change import CapacityChange, CapacityChanger, table_lock
+from autoresponder.services.decisions import Ruling, build_decision
 from autoresponder.services.ports import (
     ActiveAlarmReader,
     AutoScalingPort,
@@ -89,11 +90,15 @@ from autoresponder.services.ports import (
 )
 from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import reject
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Runbook
 from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
 
 RUNBOOK = "scale_back"
 
+Run = ScheduledEvent | RecheckEvent
+"""What runs scale_back: the 15-minute schedule (every table) or a re-check (one table)."""
+TriggerKind = Literal["schedule", "recheck"]
 Raised = dict[tuple[str | None, Dimension], ScaleHistory]
 
 # Which decision of a run the handler returns first: what people most need to see.
@@ -134,6 +139,8 @@ class ScaleBackConfig:
     lock_seconds: int = 60
     looks: LookPolicy = field(default_factory=LookPolicy)
     """When to look at a table again (a one-time re-check)."""
+    recheck_target: str | None = None
+    """Where the re-checks run; None: this function itself (its own ARN)."""
 
     @property
     def pass_config(self) -> PassConfig:
@@ -177,8 +184,11 @@ class RunResult:
         }
 
 
-class ScaleBack:
+class ScaleBack(Runbook[Run]):
     """The capacity lifecycle's use case. Ports are passed in; the handler builds the real ones."""
+
+    name = RUNBOOK
+    expected = "an EventBridge Scheduled Event or a re-check of a table"
 
     def __init__(
         self,
@@ -217,22 +227,24 @@ class ScaleBack:
             config=config.pass_config,
         )
 
-    def handle(self, raw: object, recheck_target: str | None = None) -> RunResult:
-        """Parse, then run. Anything but the schedule's "Scheduled Event" or a re-check of one
-        table is a recorded `reject`. `recheck_target`: this function's ARN (re-checks it
-        schedules invoke it)."""
+    @staticmethod
+    def parse(raw: object) -> Run:
+        """The schedule's "Scheduled Event", or a re-check of one table."""
         try:
-            event: Run = ScheduledEvent.model_validate(raw)
-        except ValidationError as exc:
+            return ScheduledEvent.model_validate(raw)
+        except ValidationError:
             if not (isinstance(raw, Mapping) and raw.get("source") == RECHECK_SOURCE):
-                return RunResult((self._reject(raw, exc),))
-            try:
-                event = RecheckEvent.model_validate(raw)
-            except ValidationError as recheck_error:
-                return RunResult((self._reject(raw, recheck_error),))
-        return self.run(event, recheck_target)
+                raise
+        return RecheckEvent.model_validate(raw)
 
-    def run(self, event: Run, recheck_target: str | None = None) -> RunResult:
+    @staticmethod
+    def rejected(decision: Decision) -> RunResult:
+        return RunResult((decision,))
+
+    @override
+    def respond(self, event: Run, origin: Origin) -> RunResult:
+        """One run; the re-checks it schedules invoke `recheck_target`, else this function."""
+        recheck_target = self._config.recheck_target or origin.function_arn
         now = self._clock.now()
         raised = _by_table(self._history.all_scale_history())
         alarms: dict[str, list[ThrottlingAlarm]] = {}
@@ -276,29 +288,18 @@ class ScaleBack:
 
     # -- outcomes without a table --------------------------------------------------------------
 
-    def _reject(self, raw: object, error: ValidationError) -> Decision:
-        return reject(
-            RUNBOOK,
-            raw,
-            error,
-            self._recorder,
-            self._clock,
-            expected="an EventBridge Scheduled Event or a re-check of a table",
-        )
-
     def _nothing(self, event: Run, now: datetime) -> Decision:
         """Logged and returned, not recorded: most runs have nothing to do."""
-        return Decision(
-            runbook=RUNBOOK,
+        return build_decision(
+            Decision,
+            RUNBOOK,
+            event,
             action=Action.SKIP,
             table_name=None,
             reason="nothing to follow up or scale back: no raise to undo and no throttling "
             "alarm in ALARM",
             rule="nothing_to_do",
             dry_run=self._config.dry_run,
-            event_id=event.id or None,
-            region=event.region,
-            account=event.account,
             decided_at=now,
         )
 
@@ -526,22 +527,20 @@ class _Run:
             "billing_mode": result.table.billing_mode.value,
             "cloudwatch_read": result.observed,
         }
+        diagnosis = result.diagnosis
         decision = self._decision(
             plan.index_name,
             plan.dimension,
             "followup",
-            action=plan.action,
+            plan,
             rule=f"follow_up.{plan.rule}",
-            reason=plan.reason,
-            severity=plan.severity,
             before=plan.before,
             after=plan.after,
-            cost=cost,
-            next_steps=plan.next_steps,
+            cost_delta_per_hour=cost,
             dry_run=result.dry_run,
             inputs=inputs,
-            findings=plan.lines,
-            diagnosis=result.diagnosis,
+            findings=list(plan.lines),
+            diagnosis=diagnosis.as_record() if diagnosis is not None else None,
             alarm_name=due[0].alarm.alarm_name if due else None,
         )
         return self._record(decision)
@@ -735,14 +734,10 @@ class _Run:
             case.index_name,
             case.dimension,
             "back",
-            action=plan.action,
-            rule=plan.rule,
-            reason=plan.reason,
-            severity=plan.severity,
+            plan,
             before=plan.before,
             after=plan.after,
-            cost=-saving if plan.removed_units and saving else None,
-            next_steps=plan.next_steps,
+            cost_delta_per_hour=-saving if plan.removed_units and saving else None,
             dry_run=dry_run,
             inputs=inputs,
             hold_reason=plan.hold_reason.value if plan.hold_reason else None,
@@ -775,54 +770,24 @@ class _Run:
         index: str | None,
         dimension: Dimension | None,
         kind: RecordKind,
-        *,
-        action: Action,
-        rule: str,
-        reason: str,
-        severity: Severity = Severity.INFO,
-        before: Any = None,
-        after: Any = None,
-        cost: float | None = None,
-        next_steps: Sequence[str] = (),
-        dry_run: bool = False,
-        inputs: Mapping[str, Any] | None = None,
-        hold_reason: str | None = None,
-        announce: bool | None = None,
-        alarm_name: str | None = None,
-        state_timestamp: datetime | None = None,
-        findings: Sequence[str] = (),
-        diagnosis: Diagnosis | None = None,
-        time_to_mitigation: float | None = None,
+        plan: Ruling | None = None,
+        /,
+        **fields: Any,
     ) -> ScaleBackDecision:
-        return ScaleBackDecision(
-            runbook=RUNBOOK,
-            action=action,
+        """A decision of this run about one unit of the table (`fields` win over the plan's)."""
+        return build_decision(
+            ScaleBackDecision,
+            RUNBOOK,
+            self.event,
+            plan,
             table_name=self.table_name,
             index_name=index,
-            reason=reason,
-            dry_run=dry_run,
-            rule=rule,
-            severity=severity,
             dimension=dimension,
-            before=before,
-            after=after,
-            cost_delta_per_hour=cost,
-            next_steps=list(next_steps),
-            alarm_name=alarm_name,
-            state_timestamp=state_timestamp,
-            event_id=self.event.id or None,
-            region=self.event.region,
-            account=self.event.account,
-            inputs=dict(inputs or {}),
-            findings=list(findings),
-            diagnosis=diagnosis.as_record() if diagnosis is not None else None,
-            time_to_mitigation=time_to_mitigation,
             decided_at=self.s._clock.now(),
             run_at=self.event.time,
             kind=kind,
             trigger=self.trigger,
-            hold_reason=hold_reason,
-            announce=announce,
+            **fields,
         )
 
     def _table_outcome(
@@ -887,11 +852,6 @@ def _activity(
         peak_at=unit.demand_peak_at,
         last_throttled_at=unit.last_throttled_at,
     )
-
-
-Run = ScheduledEvent | RecheckEvent
-"""What runs scale_back: the 15-minute schedule (every table) or a re-check (one table)."""
-TriggerKind = Literal["schedule", "recheck"]
 
 
 def _updating(table: TableDescription) -> bool:

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, override
 
 from autoresponder.domain.alarm_target import AlarmedTable, Unresolved, resolve_table
 from autoresponder.domain.cost import Prices, hourly_delta
@@ -37,6 +35,7 @@ from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Action, Decision, Severity, decision_key
 from autoresponder.models.table import TablePolicy
 from autoresponder.services.capacity_change import CapacityChanger, table_lock
+from autoresponder.services.decisions import build_decision
 from autoresponder.services.ports import (
     AlarmReader,
     AutoScalingPort,
@@ -51,7 +50,8 @@ from autoresponder.services.ports import (
 )
 from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import reject
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Runbook
 from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
 
 RUNBOOK = "scale_on_throttle"
@@ -81,8 +81,10 @@ class ThrottleRunbookConfig:
         )
 
 
-class ScaleOnThrottle:
+class ScaleOnThrottle(Runbook[AlarmStateChangeEvent]):
     """The throttle runbook's use case. Ports are passed in; the handler builds the real ones."""
+
+    name = RUNBOOK
 
     def __init__(
         self,
@@ -121,15 +123,12 @@ class ScaleOnThrottle:
             config=config.pass_config,
         )
 
-    def handle(self, raw: object) -> Decision:
-        """Parse, then respond. Anything unparseable is a recorded `reject`."""
-        try:
-            event = AlarmStateChangeEvent.model_validate(raw)
-        except ValidationError as exc:
-            return reject(RUNBOOK, raw, exc, self._recorder, self._clock)
-        return self.respond(event)
+    @staticmethod
+    def parse(raw: object) -> AlarmStateChangeEvent:
+        return AlarmStateChangeEvent.model_validate(raw)
 
-    def respond(self, event: AlarmStateChangeEvent) -> Decision:
+    @override
+    def respond(self, event: AlarmStateChangeEvent, origin: Origin) -> Decision:
         early = triage_alarm(event.detail)
         if early is not None:
             return self._finish(event, None, early)
@@ -308,26 +307,19 @@ class ScaleOnThrottle:
             if plan.added_units
             else None
         )
-        decision = Decision(
-            runbook=RUNBOOK,
-            action=plan.action,
+        decision = build_decision(
+            Decision,
+            RUNBOOK,
+            event,
+            plan,
             table_name=alarmed.table_name if alarmed else None,
             index_name=plan.index_name,
-            reason=plan.reason,
             dry_run=result.dry_run if result is not None else self._config.dry_run,
-            rule=plan.rule,
-            severity=plan.severity,
             dimension=plan.dimension,
             before=plan.before,
             after=plan.after,
             cost_delta_per_hour=cost,
-            next_steps=list(plan.next_steps),
             findings=list(plan.lines),
-            alarm_name=event.alarm_name,
-            state_timestamp=event.detail.state.timestamp,
-            event_id=event.id or None,
-            region=event.region,
-            account=event.account,
             inputs=inputs,
             diagnosis=diagnosis.as_record() if diagnosis is not None else None,
             next_look_at=next_look_at,

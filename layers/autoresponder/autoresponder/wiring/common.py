@@ -1,12 +1,13 @@
 """Shared pieces of every runbook's wiring: settings, the decision table's stores, the notifier,
-the decision bus."""
+the decision bus, once per delivery (Powertools Idempotency), and `runner_for`: a function's
+runner (`wiring/runner.py`) over the real ones."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import timedelta
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -15,7 +16,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotentHookFunction,
     idempotent_function,
 )
-from pydantic import ValidationError
 
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
@@ -29,26 +29,16 @@ from autoresponder.adapters.scheduler import EventBridgeScheduler
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
 from autoresponder.domain.next_look import LookPolicy
-from autoresponder.errors import RetryableError
-from autoresponder.models.decision import Decision
-from autoresponder.observability import (
-    DUPLICATE_DELIVERY,
-    count_outcome,
-    logger,
-    outcome_counted,
-)
+from autoresponder.observability import DUPLICATE_DELIVERY, count_outcome, logger
 from autoresponder.services.ports import DryRunSwitch
 from autoresponder.services.recording import DecisionRecorder
-from autoresponder.services.rejection import ALARM_STATE_CHANGE, Origin, reject, skip_foreign
+from autoresponder.services.rejection import Origin
+from autoresponder.services.runbook import Event, Runbook
 from autoresponder.settings import Settings, get_settings
+from autoresponder.wiring.runner import OncePerDelivery, Respond, Runner
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
-
-RETRY = "retry"
-"""The outcome of an invocation that raised a transient error and recorded nothing."""
-ERROR = "error"
-"""The outcome of an invocation that raised anything else and recorded nothing."""
 
 
 @lru_cache(maxsize=1)
@@ -156,9 +146,7 @@ class Keyed(Protocol):
     def idempotency_key(self) -> str: ...
 
 
-def idempotent(
-    runbook: str, respond: Callable[[Any], dict[str, Any]]
-) -> Callable[..., dict[str, Any]]:
+def idempotent(runbook: str, respond: Respond) -> OncePerDelivery:
     """Wrap `respond` with Powertools Idempotency keyed by (runbook, `event.idempotency_key`):
     alarm and state timestamp for an alarm, schedule and scheduled time for a scheduled run.
 
@@ -180,29 +168,22 @@ def idempotent(
         response_hook=_duplicate_delivery(runbook),
     )
 
-    def run(*, key: dict[str, str], event: Keyed) -> dict[str, Any]:
+    def run(*, key: dict[str, str], event: Keyed, origin: Origin) -> dict[str, Any]:
         del key  # only the idempotency key: Powertools hashes it
-        return respond(event)
+        return respond(event, origin)
 
     wrapped = idempotent_function(
         data_keyword_argument="key", persistence_store=persistence, config=config
     )(run)
 
-    def call(event: Keyed, context: Any = None) -> dict[str, Any]:
+    def call(event: Keyed, origin: Origin, context: Any) -> dict[str, Any]:
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
             config.register_lambda_context(context)
         key = {"runbook": runbook, "event": event.idempotency_key}
-        result: dict[str, Any] = wrapped(key=key, event=event)
+        result: dict[str, Any] = wrapped(key=key, event=event, origin=origin)
         return result
 
     return call
-
-
-def skip_foreign_event(runbook: str, raw: object, context: Any) -> Decision | None:
-    """Every runbook's first step: an event from another account or region is a recorded
-    `skip`, before any AWS call on a table (docs/architecture.md contract)."""
-    own = Origin.of(context, get_settings().aws_region)
-    return skip_foreign(runbook, raw, own, recorder(), clock())
 
 
 def _duplicate_delivery(runbook: str) -> IdempotentHookFunction:
@@ -222,64 +203,19 @@ def _duplicate_delivery(runbook: str) -> IdempotentHookFunction:
     return answered_again
 
 
-def counting_every_outcome(
-    runbook: str, run: Callable[[object, Any], dict[str, Any]]
-) -> Callable[[object, Any], dict[str, Any]]:
-    """`run`, with an outcome metric for every invocation, so that none flushes empty metrics.
-
-    A decision recorded in this invocation is counted by the recorder. An invocation that
-    recorded none counts its answer: `duplicate_delivery` when it returned what an earlier
-    delivery decided (resumed, not decided again: decided before this invocation began, or a run
-    whose every decision was); else its action, e.g. the `skip` of a scheduled run with nothing
-    to do, which is logged and not recorded. One that raised counts `retry` (a transient
-    error: Lambda delivers the event again) or `error`.
-    """
-
-    def counted(raw: object, context: Any = None) -> dict[str, Any]:
-        started = clock().now()
-        try:
-            result = run(raw, context)
-        except Exception as exc:
-            if not outcome_counted():
-                count_outcome(runbook, RETRY if isinstance(exc, RetryableError) else ERROR)
-            raise
-        if not outcome_counted():
-            resumed = bool(result.get("decisions")) or _decided_before(result, started)
-            count_outcome(runbook, DUPLICATE_DELIVERY if resumed else str(result.get("action")))
-        return result
-
-    return counted
-
-
-def _decided_before(result: dict[str, Any], moment: datetime) -> bool:
-    decided_at = result.get("decided_at")
-    if not isinstance(decided_at, str):
-        return False
-    try:
-        return datetime.fromisoformat(decided_at) < moment
-    except (TypeError, ValueError):  # not a time, or one without a time zone
-        return False
-
-
-def respond_once_per_delivery(
-    runbook: str,
-    parse: Callable[[object], Keyed],
-    respond: Callable[[Any], Decision],
+def runner_for(
+    kind: type[Runbook[Event]],
+    build: Callable[[], Runbook[Event]],
     *,
-    expected: str = ALARM_STATE_CHANGE,
-) -> Callable[[object, Any], dict[str, Any]]:
-    """The handler's whole job for an event-driven runbook: parse the payload (anything else is
-    a recorded `reject`, never an exception), then respond once per delivery."""
-    respond_once = idempotent(runbook, lambda event: respond(event).as_result())
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        foreign = skip_foreign_event(runbook, raw, context)
-        if foreign is not None:
-            return foreign.as_result()
-        try:
-            event = parse(raw)
-        except ValidationError as exc:
-            return reject(runbook, raw, exc, recorder(), clock(), expected=expected).as_result()
-        return respond_once(event, context)
-
-    return counting_every_outcome(runbook, run)
+    once_per_delivery: bool = False,
+) -> Runner[Event]:
+    """The function's runner over the real recorder and clock; `once_per_delivery`: answer a
+    duplicate delivery from the first one's result (Powertools Idempotency)."""
+    return Runner(
+        kind,
+        build,
+        recorder=recorder(),
+        clock=clock(),
+        region=get_settings().aws_region,
+        once=partial(idempotent, kind.name) if once_per_delivery else None,
+    )

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 from autoresponder.adapters.contributor_insights import ContributorInsights
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.domain.hot_keys import HotKeyThresholds, InsightsPrices
 from autoresponder.models.alarm import AlarmStateChangeEvent
-from autoresponder.models.hot_keys import RUNBOOK
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
     forced_dry_run,
     recorder,
-    respond_once_per_delivery,
+    runner_for,
     with_dry_run,
 )
+from autoresponder.wiring.runner import Runner
 
 
 def hot_key_config(settings: Settings) -> HotKeyRunbookConfig:
@@ -57,10 +55,6 @@ def service(dry_run: bool = False) -> FlagHotKeys:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object, Any], dict[str, Any]]:
+def runner() -> Runner[AlarmStateChangeEvent]:
     """The handler's whole job: parse, then respond once per delivery."""
-    return respond_once_per_delivery(
-        RUNBOOK,
-        AlarmStateChangeEvent.model_validate,
-        lambda event: service(forced_dry_run()).respond(event),
-    )
+    return runner_for(FlagHotKeys, lambda: service(forced_dry_run()), once_per_delivery=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from autoresponder.adapters.alarm_registry import CloudWatchAlarmRegistry
 from autoresponder.adapters.contributor_insights import ContributorInsights
@@ -15,19 +13,18 @@ from autoresponder.domain.alarm_plan import (
     AlarmPolicy,
     parse_watch_list,
 )
-from autoresponder.models.onboarding import RUNBOOK
-from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
+from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables, Trigger
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
-    counting_every_outcome,
     decision_records,
     forced_dry_run,
     recorder,
-    skip_foreign_event,
+    runner_for,
     table_locks,
     with_dry_run,
 )
+from autoresponder.wiring.runner import Runner
 
 
 def onboard_config(settings: Settings) -> OnboardConfig:
@@ -71,14 +68,7 @@ def service(dry_run: bool = False) -> OnboardTables:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object, Any], dict[str, Any]]:
+def runner() -> Runner[Trigger]:
     """The handler's whole job: parse, reconcile, answer (reconcile is idempotent by itself:
     a duplicate delivery finds nothing left to change and announces nothing)."""
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        foreign = skip_foreign_event(RUNBOOK, raw, context)
-        if foreign is not None:
-            return foreign.as_result()
-        return service(forced_dry_run()).handle(raw).as_result()
-
-    return counting_every_outcome(RUNBOOK, run)
+    return runner_for(OnboardTables, lambda: service(forced_dry_run()))

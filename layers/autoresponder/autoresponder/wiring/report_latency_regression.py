@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.domain.latency.policy import DEFAULT_SLA_MS, LatencyPolicy
-from autoresponder.models.latency import RUNBOOK, TRIGGER
+from autoresponder.models.alarm import AlarmStateChangeEvent
+from autoresponder.models.latency import ScheduledEvent
 from autoresponder.services.report_latency_regression import (
-    EXPECTED_EVENTS,
     LatencyRunbookConfig,
     ReportLatencyRegression,
 )
@@ -22,9 +20,10 @@ from autoresponder.wiring.common import (
     decision_records,
     forced_dry_run,
     recorder,
-    respond_once_per_delivery,
+    runner_for,
     with_dry_run,
 )
+from autoresponder.wiring.runner import Runner
 
 
 def latency_config(settings: Settings) -> LatencyRunbookConfig:
@@ -61,11 +60,8 @@ def service(dry_run: bool = False) -> ReportLatencyRegression:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object, Any], dict[str, Any]]:
+def runner() -> Runner[AlarmStateChangeEvent | ScheduledEvent]:
     """The handler's whole job: parse either trigger, then respond once per delivery."""
-    return respond_once_per_delivery(
-        RUNBOOK,
-        TRIGGER.validate_python,
-        lambda event: service(forced_dry_run()).respond(event),
-        expected=EXPECTED_EVENTS,
+    return runner_for(
+        ReportLatencyRegression, lambda: service(forced_dry_run()), once_per_delivery=True
     )

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.metric_data import CloudWatchMetricData
-from autoresponder.services.scale_back import RUNBOOK, ScaleBack, ScaleBackConfig
+from autoresponder.services.scale_back import Run, ScaleBack, ScaleBackConfig
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
     clock,
-    counting_every_outcome,
     forced_dry_run,
     rechecks,
     recorder,
+    runner_for,
     scale_history,
-    skip_foreign_event,
     table_locks,
     with_dry_run,
 )
+from autoresponder.wiring.runner import Runner
 from autoresponder.wiring.scale_on_throttle import throttle_config
 
 
@@ -36,6 +34,7 @@ def scale_back_config(settings: Settings) -> ScaleBackConfig:
         lookback=throttle.lookback,
         lock_seconds=settings.lock_seconds,
         looks=throttle.looks,
+        recheck_target=settings.recheck_target_arn,
     )
 
 
@@ -62,20 +61,11 @@ def service(dry_run: bool = False) -> ScaleBack:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object, Any], dict[str, Any]]:
-    """The handler's whole job: parse the scheduled event (or reject it), run once.
+def runner() -> Runner[Run]:
+    """The handler's whole job: parse the scheduled event or re-check (or reject it), run once.
 
     No Powertools Idempotency here: each decision of a run is keyed by the schedule's time, so
     a duplicated or retried delivery resumes the decisions it already took (and the scale
     history's intent stops a change from being made twice).
     """
-
-    def run(raw: object, context: Any = None) -> dict[str, Any]:
-        foreign = skip_foreign_event(RUNBOOK, raw, context)
-        if foreign is not None:
-            return foreign.as_result()
-        own = getattr(context, "invoked_function_arn", None)  # re-checks come back here
-        target = get_settings().recheck_target_arn or (own if isinstance(own, str) else None)
-        return service(forced_dry_run()).handle(raw, recheck_target=target).as_result()
-
-    return counting_every_outcome(RUNBOOK, run)
+    return runner_for(ScaleBack, lambda: service(forced_dry_run()))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.cloudwatch import CloudWatchMetrics
@@ -16,7 +14,6 @@ from autoresponder.domain.scale_back import ScaleBackPolicy
 from autoresponder.domain.scaling import ScalingPolicy
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.services.scale_on_throttle import (
-    RUNBOOK,
     ScaleOnThrottle,
     ThrottleRunbookConfig,
 )
@@ -28,11 +25,12 @@ from autoresponder.wiring.common import (
     look_policy,
     rechecks,
     recorder,
-    respond_once_per_delivery,
+    runner_for,
     scale_history,
     table_locks,
     with_dry_run,
 )
+from autoresponder.wiring.runner import Runner
 
 
 def scale_back_policy(settings: Settings) -> ScaleBackPolicy:
@@ -93,10 +91,6 @@ def service(dry_run: bool = False) -> ScaleOnThrottle:
 
 
 @lru_cache(maxsize=1)
-def runner() -> Callable[[object, Any], dict[str, Any]]:
+def runner() -> Runner[AlarmStateChangeEvent]:
     """The handler's whole job: parse, then respond once per delivery."""
-    return respond_once_per_delivery(
-        RUNBOOK,
-        AlarmStateChangeEvent.model_validate,
-        lambda event: service(forced_dry_run()).respond(event),
-    )
+    return runner_for(ScaleOnThrottle, lambda: service(forced_dry_run()), once_per_delivery=True)
