@@ -124,3 +124,24 @@ def test_a_tag_of_a_million_cannot_take_a_table_past_the_hard_maximum(aws, conte
         )
         scale_on_throttle(event, context)
     assert aws.capacity("orders") == (100, 55)
+
+
+def test_a_burst_of_crafted_events_raises_one_measured_step_per_cooldown(orders, context):
+    """Whoever may invoke the function or set an alarm's state can send many events claiming
+    ever more throttling: the table moves by what CloudWatch measured, once per cooldown."""
+    first = scale_on_throttle(alarm_event(), context)
+    assert first["action"] == "scale_up"
+    assert orders.capacity("orders") == (100, 75)  # demand 60/s + 25 %
+    for n in range(1, 9):  # new state changes, other alarm names, datapoints from nowhere
+        event = alarm_event(
+            alarm_name=f"crafted-{n}",
+            timestamp=STATE_TIME + timedelta(seconds=n),
+            datapoints=[1e9 * n] * n,
+        )
+        result = scale_on_throttle(event, context)
+        assert result["action"] != "scale_up", result["reason"]
+    assert orders.capacity("orders") == (100, 75)
+    # one change, one message
+    assert [n["MessageAttributes"]["action"]["Value"] for n in orders.notifications()] == [
+        "scale_up"
+    ]
