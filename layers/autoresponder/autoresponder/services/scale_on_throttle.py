@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, override
 
 from autoresponder.domain.alarm_target import AlarmedTable, Unresolved, resolve_table
-from autoresponder.domain.cost import Prices, hourly_delta
+from autoresponder.domain.cost import Prices
 from autoresponder.domain.next_look import LookPolicy, next_look
 from autoresponder.domain.scale_back import ScaleBackPolicy
 from autoresponder.domain.scaling import (
@@ -52,6 +52,7 @@ from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.rejection import Origin
 from autoresponder.services.runbook import Runbook
+from autoresponder.services.throttle_decision import observed_inputs, pass_fields
 from autoresponder.services.throttle_pass import PassConfig, PassResult, ThrottlePass, Trigger
 
 RUNBOOK = "scale_on_throttle"
@@ -279,53 +280,35 @@ class ScaleOnThrottle(Runbook[AlarmStateChangeEvent]):
         inputs: dict[str, Any] = {
             "metrics": sorted({t.metric_name for t in alarmed.targets}) if alarmed else [],
         }
-        diagnosis = result.diagnosis if result is not None else None
         if result is not None:
-            table = result.table
-            inputs.update(
-                table_status=table.status,
-                billing_mode=table.billing_mode.value,
-                cloudwatch_read=result.observed,
-                verdicts=[
-                    {
-                        "index_name": v.index_name,
-                        "dimension": v.dimension.value,
-                        "verdict": v.kind.value,
-                        "rule": v.rule,
-                        "current": v.current,
-                        "wanted": v.wanted,
-                    }
-                    for v in plan.verdicts
-                ],
-            )
+            inputs.update(observed_inputs(result), verdicts=_verdicts(plan))
         inputs.update(extra_inputs or {})
-        change = plan.change
-        cost = (
-            change.cost_per_hour(self._config.prices)
-            if change is not None
-            else hourly_delta(plan.added_units, plan.dimension, self._config.prices)
-            if plan.added_units
-            else None
-        )
         decision = build_decision(
             Decision,
             RUNBOOK,
             event,
             plan,
             table_name=alarmed.table_name if alarmed else None,
-            index_name=plan.index_name,
-            dry_run=result.dry_run if result is not None else self._config.dry_run,
-            dimension=plan.dimension,
-            before=plan.before,
-            after=plan.after,
-            cost_delta_per_hour=cost,
-            findings=list(plan.lines),
+            **pass_fields(plan, result, self._config.prices, dry_run=self._config.dry_run),
             inputs=inputs,
-            diagnosis=diagnosis.as_record() if diagnosis is not None else None,
             next_look_at=next_look_at,
             decided_at=self._clock.now(),
         )
         return self._recorder.finish(decision)
+
+
+def _verdicts(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "index_name": v.index_name,
+            "dimension": v.dimension.value,
+            "verdict": v.kind.value,
+            "rule": v.rule,
+            "current": v.current,
+            "wanted": v.wanted,
+        }
+        for v in plan.verdicts
+    ]
 
 
 def _evidence(event: AlarmStateChangeEvent, alarmed: AlarmedTable) -> AlarmEvidence:
