@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.domain.notification import Notification
-from autoresponder.domain.scaling import IntentStatus, ScaleHistory, UnitKey
+from autoresponder.domain.scaling import UnitKey
 from autoresponder.errors import (
     InvalidChangeError,
     LimitExceededError,
@@ -33,7 +33,6 @@ from autoresponder.errors import (
     TableBusyError,
 )
 from autoresponder.models.alarm import AlarmMetric
-from autoresponder.models.decision import Decision, Recorded
 from autoresponder.models.metrics import Points, Series
 from autoresponder.models.scale_back import ActiveAlarm
 from autoresponder.models.table import (
@@ -160,106 +159,6 @@ class SimAlarmsInAlarm:
 
     def alarms_in_alarm(self) -> list[ActiveAlarm]:
         return list(self.active.values())
-
-
-@dataclass
-class _Stored:
-    decision: Decision
-    notification: str
-    attempts: int = 0
-
-
-@dataclass
-class MemoryDecisionTable:
-    """The decision table (`DecisionRecords`, `ScaleHistoryStore`, `TableLocks`,
-    `DeliveryAttempts`): decision records, capacity records, locks and delivery attempts, in
-    memory. One process runs every invocation in turn, so a lock is always free when asked
-    for."""
-
-    stored: dict[tuple[str, str], _Stored] = field(default_factory=dict)
-    capacity: dict[tuple[str, str | None, Dimension], ScaleHistory] = field(default_factory=dict)
-    attempts: Counter[str] = field(default_factory=Counter)
-
-    def record(self, decision: Decision, raw_event: Mapping[str, Any] | None = None) -> str:
-        key = decision.record_key()
-        self.stored[key] = _Stored(decision, "pending" if decision.notify else "none")
-        return key[1]
-
-    def recorded(self, decision_key: tuple[str, str]) -> Recorded | None:
-        found = self.stored.get(decision_key)
-        if found is None:
-            return None
-        sent = found.notification == "sent"
-        return Recorded(found.decision, sent, found.notification, found.attempts)
-
-    def begin_notification(self, decision_key: tuple[str, str]) -> int:
-        self.stored[decision_key].attempts += 1
-        return self.stored[decision_key].attempts
-
-    def refused_notification(self, decision_key: tuple[str, str]) -> None:
-        self.stored[decision_key].attempts -= 1
-
-    def mark_notified(self, decision_key: tuple[str, str]) -> None:
-        self.stored[decision_key].notification = "sent"
-
-    def mark_notification_failed(self, decision_key: tuple[str, str], error: str) -> None:
-        self.stored[decision_key].notification = "failed"
-
-    def scale_records(self, table_name: str) -> Mapping[UnitKey, ScaleHistory]:
-        return {(i, d): h for (t, i, d), h in self.capacity.items() if t == table_name}
-
-    def all_scale_history(self) -> dict[str, ScaleHistory]:
-        return {f"{t}#{i or '-'}#{d.value}": h for (t, i, d), h in self.capacity.items()}
-
-    def mark_applied(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        event_key: str,
-        at: datetime,
-    ) -> None:
-        key = (table_name, index_name, dimension)
-        found = self.capacity.get(key)
-        if found is not None and found.event_key == event_key:
-            self.capacity[key] = replace(found, status=IntentStatus.APPLIED, applied_at=at)
-
-    def scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension
-    ) -> ScaleHistory | None:
-        return self.capacity.get((table_name, index_name, dimension))
-
-    def save_scale_history(
-        self, table_name: str, index_name: str | None, dimension: Dimension, history: ScaleHistory
-    ) -> None:
-        self.capacity[(table_name, index_name, dimension)] = history
-
-    def restore_scale_history(
-        self,
-        table_name: str,
-        index_name: str | None,
-        dimension: Dimension,
-        previous: ScaleHistory | None,
-    ) -> None:
-        key = (table_name, index_name, dimension)
-        if previous is None:
-            self.capacity.pop(key, None)
-        else:
-            self.capacity[key] = previous
-
-    def acquire_lock(self, table_name: str, owner: str, seconds: int, now: datetime) -> bool:
-        return True
-
-    def release_lock(self, table_name: str, owner: str) -> None:
-        return None
-
-    def count_attempt(self, attempt_key: str, now: datetime) -> int:
-        self.attempts[attempt_key] += 1
-        return self.attempts[attempt_key]
-
-    @property
-    def decisions(self) -> list[Decision]:
-        return [s.decision for s in self.stored.values()]
 
 
 @dataclass

@@ -41,12 +41,12 @@ from bench.backtest.alarms import (
 )
 from bench.backtest.ports import (
     CountingNotifier,
-    MemoryDecisionTable,
     SimAccount,
     SimAlarmsInAlarm,
     SimScheduler,
 )
 from bench.backtest.simulator import SimTable
+from local.memory_decision_table import InMemoryDecisionTable
 
 SCHEDULE_MINUTES = 15
 """template.yaml: the scale_back schedule, rate(15 minutes)."""
@@ -116,7 +116,7 @@ class _World:
 
     table: SimTable
     account: SimAccount
-    store: MemoryDecisionTable
+    store: InMemoryDecisionTable
     scheduler: SimScheduler
     in_alarm: SimAlarmsInAlarm
     throttle: Runner[AlarmStateChangeEvent]
@@ -226,7 +226,7 @@ class Responder:
         if self.world is not None and self.world.table is table:
             return self.world
         account = SimAccount(table, self.ceiling)
-        store = MemoryDecisionTable()
+        store = InMemoryDecisionTable()
         scheduler = SimScheduler()
         in_alarm = SimAlarmsInAlarm()
         recorder = DecisionRecorder(store, CountingNotifier(), REGION)

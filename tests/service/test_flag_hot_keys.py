@@ -16,6 +16,7 @@ from autoresponder.errors import (
 from autoresponder.models.hot_keys import MASK, HotKeyDecision, InsightsMode, RecommendationKind
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
 from autoresponder.services.recording import DecisionRecorder
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import STATE_TIME, alarm_event, provisioned_table
 from tests.contributor_insights import (
     FakeInsights,
@@ -24,7 +25,7 @@ from tests.contributor_insights import (
     rule_name,
     rule_names,
 )
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
+from tests.fakes import FakeTables, FixedClock, RecordingNotifier, deliver
 
 MANAGED = {"autoresponder:managed": "true"}
 KEY_RANGE = "WriteKeyRangeThroughputThrottleEvents"

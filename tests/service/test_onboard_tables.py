@@ -14,8 +14,9 @@ from autoresponder.models.hot_keys import InsightsMode
 from autoresponder.models.onboarding import OnboardDecision
 from autoresponder.services.onboard_tables import OnboardConfig, OnboardTables
 from autoresponder.services.recording import DecisionRecorder
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import on_demand_table, provisioned_table
-from tests.fakes import FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
+from tests.fakes import FixedClock, RecordingNotifier, deliver
 from tests.onboarding import (
     MANAGED,
     FakeAlarmRegistry,

@@ -26,6 +26,7 @@ from autoresponder.services.rechecks import whole_second
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import NOW, STATE_TIME, alarm_event, merged, provisioned_table, published
 from tests.fakes import (
     FakeAlarms,
@@ -33,7 +34,6 @@ from tests.fakes import (
     FakeMetrics,
     FakeRechecks,
     FixedClock,
-    InMemoryDecisionTable,
     RecordingNotifier,
     deliver,
 )

@@ -27,8 +27,9 @@ from autoresponder.services.report_latency_regression import (
     LatencyRunbookConfig,
     ReportLatencyRegression,
 )
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import alarm_event, cw_time, provisioned_table
-from tests.fakes import FakeTables, FixedClock, InMemoryDecisionTable, RecordingNotifier, deliver
+from tests.fakes import FakeTables, FixedClock, RecordingNotifier, deliver
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MANAGED = {"autoresponder:managed": "true"}

@@ -17,13 +17,13 @@ from autoresponder.models.table import Capacity, Dimension, OnDemandLimits, Scal
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import RunResult, ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import alarm_event, merged, on_demand_table, provisioned_table, published
 from tests.fakes import (
     FakeAlarms,
     FakeAutoScaling,
     FakeMetrics,
     FixedClock,
-    InMemoryDecisionTable,
     RecordingNotifier,
     deliver,
 )

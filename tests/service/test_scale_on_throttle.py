@@ -24,6 +24,7 @@ from autoresponder.models.decision import Decision
 from autoresponder.models.table import Capacity, Dimension, ScalableTarget
 from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
+from local.memory_decision_table import InMemoryDecisionTable
 from tests.builders import (
     NOW,
     STATE_TIME,
@@ -39,7 +40,6 @@ from tests.fakes import (
     FakeMetrics,
     FakeTables,
     FixedClock,
-    InMemoryDecisionTable,
     RecordingNotifier,
     deliver,
 )
