@@ -34,7 +34,7 @@ from autoresponder.errors import (
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Action, Decision, Severity, decision_key
 from autoresponder.models.table import TablePolicy
-from autoresponder.services.capacity_change import CapacityChanger, table_lock
+from autoresponder.services.capacity_change import table_lock
 from autoresponder.services.decisions import build_decision
 from autoresponder.services.ports import (
     AlarmReader,
@@ -111,12 +111,9 @@ class ScaleOnThrottle(Runbook[AlarmStateChangeEvent]):
         self._recorder = recorder
         self._clock = clock
         self._config = config
-        changer = CapacityChanger(
-            tables=tables, capacity=capacity, autoscaling=autoscaling, history=history, clock=clock
-        )
-        self._pass = ThrottlePass(
+        self._pass = ThrottlePass.over(
             tables=tables,
-            changer=changer,
+            capacity=capacity,
             autoscaling=autoscaling,
             metrics=metrics,
             history=history,

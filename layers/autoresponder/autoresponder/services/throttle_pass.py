@@ -49,6 +49,7 @@ from autoresponder.observability import logger
 from autoresponder.services.capacity_change import CapacityChange, CapacityChanger
 from autoresponder.services.ports import (
     AutoScalingPort,
+    CapacityWriter,
     Clock,
     MetricDataReader,
     ScaleHistoryStore,
@@ -110,6 +111,37 @@ class ThrottlePass:
         self._history = history
         self._clock = clock
         self._config = config
+
+    @classmethod
+    def over(
+        cls,
+        *,
+        tables: TableReader,
+        capacity: CapacityWriter,
+        autoscaling: AutoScalingPort,
+        metrics: MetricDataReader,
+        history: ScaleHistoryStore,
+        clock: Clock,
+        config: PassConfig,
+    ) -> ThrottlePass:
+        """The pass over these ports, with its own capacity changer (`changer`)."""
+        changer = CapacityChanger(
+            tables=tables, capacity=capacity, autoscaling=autoscaling, history=history, clock=clock
+        )
+        return cls(
+            tables=tables,
+            changer=changer,
+            autoscaling=autoscaling,
+            metrics=metrics,
+            history=history,
+            clock=clock,
+            config=config,
+        )
+
+    @property
+    def changer(self) -> CapacityChanger:
+        """What applies the pass's changes (scale_back's decreases go through it too)."""
+        return self._changer
 
     def run(
         self,

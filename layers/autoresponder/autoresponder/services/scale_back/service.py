@@ -13,7 +13,6 @@ from autoresponder.models.decision import Action, Decision
 from autoresponder.models.recheck import RECHECK_SOURCE, RecheckEvent
 from autoresponder.models.scale_back import ScheduledEvent
 from autoresponder.observability import logger
-from autoresponder.services.capacity_change import CapacityChanger
 from autoresponder.services.decisions import build_decision
 from autoresponder.services.ports import (
     ActiveAlarmReader,
@@ -64,12 +63,9 @@ class ScaleBack(Runbook[Run]):
         self._history = history
         self._clock = clock
         self._config = config
-        changer = CapacityChanger(
-            tables=tables, capacity=capacity, autoscaling=autoscaling, history=history, clock=clock
-        )
-        throttle_pass = ThrottlePass(
+        throttle_pass = ThrottlePass.over(
             tables=tables,
-            changer=changer,
+            capacity=capacity,
             autoscaling=autoscaling,
             metrics=metrics,
             history=history,
@@ -83,7 +79,7 @@ class ScaleBack(Runbook[Run]):
             locks=locks,
             recorder=recorder,
             clock=clock,
-            changer=changer,
+            changer=throttle_pass.changer,
             throttle_pass=throttle_pass,
             looks=LookAgain(rechecks, clock),
             config=config,
