@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.domain.notification import Notification
-from autoresponder.domain.scaling import IntentStatus, ScaleHistory
+from autoresponder.domain.scaling.history import IntentStatus, ScaleHistory
 from autoresponder.errors import AutoresponderError
 from autoresponder.models.alarm import AlarmMetric
 from autoresponder.models.decision import Decision, Recorded

@@ -35,28 +35,19 @@ from autoresponder.domain.next_look import (
     mitigated,
     next_look,
 )
-from autoresponder.domain.scale_back import (
-    BACK_ACTIONS,
+from autoresponder.domain.scale_back.alarms import (
     FOLLOW_UP_CAUSES,
-    BackPlan,
-    ScaleBackCase,
-    ScaleBackPolicy,
     ThrottlingAlarm,
-    decide_scale_back,
-    pick_change,
-    precheck,
-    stabilization_for,
     throttling_alarms,
-    wait_for_other_change,
 )
-from autoresponder.domain.scaling import (
-    RAISES,
-    UPDATING,
-    AlarmEvidence,
-    IntentStatus,
-    ScaleHistory,
-    ScalingPolicy,
-)
+from autoresponder.domain.scale_back.decision import decide_scale_back
+from autoresponder.domain.scale_back.one_change import pick_change, wait_for_other_change
+from autoresponder.domain.scale_back.plan import BACK_ACTIONS, BackPlan, ScaleBackCase
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy, stabilization_for
+from autoresponder.domain.scale_back.precheck import precheck
+from autoresponder.domain.scaling.case import AlarmEvidence
+from autoresponder.domain.scaling.history import RAISES, UPDATING, IntentStatus, ScaleHistory
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import (
     AutoresponderError,
     PermanentError,
