@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from autoresponder.domain.scaling import IntentStatus, ScaleHistory
+from autoresponder.domain.scaling.history import IntentStatus, ScaleHistory
 from autoresponder.models.decision import Decision, Recorded
 from autoresponder.models.table import Dimension
 

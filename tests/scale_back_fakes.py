@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from autoresponder.domain.scaling import ScaleHistory
+from autoresponder.domain.scaling.history import ScaleHistory
 from autoresponder.errors import LimitExceededError, ResourceNotFoundError
 from autoresponder.models.alarm import AlarmMetric, Metric, MetricStat
 from autoresponder.models.decision import Action

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autoresponder.domain.notification import Notification
-from autoresponder.domain.scaling import UnitKey
+from autoresponder.domain.scaling.history import UnitKey
 from autoresponder.errors import (
     InvalidChangeError,
     LimitExceededError,

@@ -16,8 +16,8 @@ import pytest
 
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.next_look import LookPolicy
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import AwsUnavailableError
 from autoresponder.models.decision import Action
 from autoresponder.models.recheck import RecheckEvent

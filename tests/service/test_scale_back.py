@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from autoresponder.domain.cost import Prices
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import AwsThrottledError, LimitExceededError
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits, ScalableTarget

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from autoresponder.domain.cost import Prices
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import (
     AccessDeniedError,
     AwsThrottledError,

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autoresponder.domain.diagnosis import diagnose
-from autoresponder.domain.scaling import ScalingPolicy, ThrottleCase, plan_throttle
+from autoresponder.domain.scaling.case import ThrottleCase
+from autoresponder.domain.scaling.runbook import plan_throttle
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.models.decision import Action
 from autoresponder.models.table import Dimension, ScalableTarget, TablePolicy
 from autoresponder.settings import Settings

@@ -10,28 +10,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autoresponder.adapters.contributor_insights import parse_report, parse_status
-from autoresponder.domain.hot_keys import (
-    HotKeyThresholds,
+from autoresponder.domain.hot_keys.decision import decide_hot_keys
+from autoresponder.domain.hot_keys.insights import InsightsPrices, enable_command, insights_off
+from autoresponder.domain.hot_keys.loads import measure_keys
+from autoresponder.domain.hot_keys.policy import HotKeyThresholds, partition_limit
+from autoresponder.domain.hot_keys.ranking import is_hot, rank_hot_keys
+from autoresponder.domain.hot_keys.recommendation import suffix_count
+from autoresponder.domain.hot_keys.trigger import (
     HotKeyTrigger,
-    InsightsPrices,
-    ReportWindow,
     TriggerKind,
     Unrelated,
     candidate_resources,
-    decide_hot_keys,
-    enable_command,
     insight_rule_names,
-    insights_off,
-    is_hot,
-    measure_keys,
-    partition_limit,
-    rank_hot_keys,
-    report_window,
     resolve_trigger,
     rule_kind,
-    suffix_count,
     triage,
 )
+from autoresponder.domain.hot_keys.window import ReportWindow, report_window
 from autoresponder.domain.notification import build_notification
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Decision

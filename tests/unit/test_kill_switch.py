@@ -6,7 +6,7 @@ import pytest
 
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, parse_switch
 from autoresponder.domain.cost import Prices
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.services.scale_on_throttle import ThrottleRunbookConfig
 from autoresponder.wiring.common import with_dry_run
 

@@ -15,7 +15,7 @@ from autoresponder.domain.next_look import (
     mitigated,
     next_look,
 )
-from autoresponder.domain.scaling import ScaleHistory
+from autoresponder.domain.scaling.history import ScaleHistory
 from autoresponder.models.decision import Action
 from autoresponder.models.table import Capacity, Dimension
 from tests.builders import NOW, merged, on_demand_table, provisioned_table, published

@@ -18,7 +18,7 @@ from autoresponder.domain.reconcile import (
     settle,
     value_of,
 )
-from autoresponder.domain.scaling import IntentStatus, ScaleHistory
+from autoresponder.domain.scaling.history import IntentStatus, ScaleHistory
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.table import (
     Capacity,

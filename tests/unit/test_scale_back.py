@@ -1,4 +1,4 @@
-"""The scale-back decision (domain/scale_back.py): a table of cases, then properties (never
+"""The scale-back decision (domain/scale_back/): a table of cases, then properties (never
 below the original nor the peak plus headroom, straight there in one decrease, never a decrease
 while throttled, UPDATING or stabilizing, never more decreases than the budget)."""
 
@@ -15,20 +15,17 @@ from hypothesis import strategies as st
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.decrease_budget import decrease_budget
 from autoresponder.domain.reconcile import value_of
-from autoresponder.domain.scale_back import (
-    BackPlan,
-    HoldReason,
-    ScaleBackCase,
+from autoresponder.domain.scale_back.alarms import throttling_alarms
+from autoresponder.domain.scale_back.decision import decide_scale_back
+from autoresponder.domain.scale_back.one_change import pick_change, wait_for_other_change
+from autoresponder.domain.scale_back.plan import BackPlan, HoldReason, ScaleBackCase
+from autoresponder.domain.scale_back.policy import (
     ScaleBackPolicy,
-    decide_scale_back,
-    pick_change,
-    precheck,
     stabilization_for,
-    throttling_alarms,
-    wait_for_other_change,
     window_after_raise,
 )
-from autoresponder.domain.scaling import Limits, ScaleHistory
+from autoresponder.domain.scale_back.precheck import precheck
+from autoresponder.domain.scaling.history import Limits, ScaleHistory
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.scale_back import WindowActivity
 from autoresponder.models.table import (

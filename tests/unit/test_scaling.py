@@ -1,4 +1,4 @@
-"""The throttle runbook's plan (domain/scaling.py): it acts on the diagnosis of the table and
+"""The throttle runbook's plan (domain/scaling/): it acts on the diagnosis of the table and
 every GSI. Tables of cases, then properties (ceiling, never down, only what throttled or ran
 short changes, the alarm's own words never size a raise nor lift a cooldown)."""
 
@@ -14,24 +14,13 @@ from hypothesis import strategies as st
 from autoresponder.domain.alarm_target import AlarmTarget
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.diagnosis import diagnose
-from autoresponder.domain.scaling import (
-    ALREADY_APPLIED,
-    AlarmEvidence,
-    Change,
-    IntentStatus,
-    Limits,
-    Plan,
-    ScaleHistory,
-    ScalingPolicy,
-    ThrottleCase,
-    UnitKey,
-    VerdictKind,
-    gate,
-    min_step,
-    plan_throttle,
-    sized_to_demand,
-    triage_alarm,
-)
+from autoresponder.domain.scaling.case import AlarmEvidence, ThrottleCase
+from autoresponder.domain.scaling.history import IntentStatus, Limits, ScaleHistory, UnitKey
+from autoresponder.domain.scaling.plan import ALREADY_APPLIED, Change, Plan
+from autoresponder.domain.scaling.runbook import plan_throttle
+from autoresponder.domain.scaling.sizing import ScalingPolicy, min_step, sized_to_demand
+from autoresponder.domain.scaling.triage import gate, triage_alarm
+from autoresponder.domain.scaling.verdicts import VerdictKind
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.models.decision import Action, AutoScalingLimits, Severity
 from autoresponder.models.metrics import Series

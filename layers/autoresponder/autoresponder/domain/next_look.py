@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from autoresponder.domain.diagnosis import PERIOD, Diagnosis, Trend
-from autoresponder.domain.scaling import RAISES, ScaleHistory, UnitKey
+from autoresponder.domain.scaling.history import RAISES, ScaleHistory, UnitKey
 from autoresponder.models.table import TableDescription
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from autoresponder.domain.scaling import UPDATING, Limits, ScaleHistory
+from autoresponder.domain.scaling.history import UPDATING, Limits, ScaleHistory
 from autoresponder.models.decision import AutoScalingLimits
 from autoresponder.models.table import (
     Capacity,

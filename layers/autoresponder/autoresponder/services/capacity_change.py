@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autoresponder.domain.reconcile import Landing, settle
-from autoresponder.domain.scaling import Limits, ScaleHistory
+from autoresponder.domain.scaling.history import Limits, ScaleHistory
 from autoresponder.errors import (
     AutoresponderError,
     AwsUnavailableError,

@@ -14,22 +14,18 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, NamedTuple, override
 
-from autoresponder.domain.hot_keys import (
-    HotKeyPlan,
-    HotKeyThresholds,
+from autoresponder.domain.hot_keys.decision import HotKeyPlan, decide_hot_keys, where
+from autoresponder.domain.hot_keys.insights import InsightsPrices, insights_off
+from autoresponder.domain.hot_keys.policy import HotKeyThresholds
+from autoresponder.domain.hot_keys.trigger import (
     HotKeyTrigger,
-    InsightsPrices,
-    ReportWindow,
     Unrelated,
     candidate_resources,
-    decide_hot_keys,
-    insights_off,
-    report_window,
     resolve_trigger,
     rule_kind,
     triage,
-    where,
 )
+from autoresponder.domain.hot_keys.window import ReportWindow, report_window
 from autoresponder.errors import (
     AccessDeniedError,
     AutoresponderError,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: a runbook does not import the other runbooks' models
     from autoresponder.domain.notification import Notification
-    from autoresponder.domain.scaling import ScaleHistory, UnitKey
+    from autoresponder.domain.scaling.history import ScaleHistory, UnitKey
     from autoresponder.models.alarm import AlarmMetric
     from autoresponder.models.decision import Decision, Recorded
     from autoresponder.models.hot_keys import InsightsMode, InsightsStatus, RuleKind, RuleReport

@@ -16,14 +16,11 @@ from typing import Any, override
 from autoresponder.domain.alarm_target import AlarmedTable, Unresolved, resolve_table
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.next_look import LookPolicy, next_look
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.domain.scaling import (
-    AlarmEvidence,
-    Plan,
-    ScalingPolicy,
-    gate,
-    triage_alarm,
-)
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy
+from autoresponder.domain.scaling.case import AlarmEvidence
+from autoresponder.domain.scaling.plan import Plan
+from autoresponder.domain.scaling.sizing import ScalingPolicy
+from autoresponder.domain.scaling.triage import gate, triage_alarm
 from autoresponder.errors import (
     MetricsNotReadyError,
     PermanentError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from autoresponder.domain.cost import Prices, hourly_delta
-from autoresponder.domain.scaling import Plan
+from autoresponder.domain.scaling.plan import Plan
 from autoresponder.services.throttle_pass import PassResult
 
 

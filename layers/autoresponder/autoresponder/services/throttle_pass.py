@@ -9,7 +9,7 @@ alarm still in ALARM (docs/style.md, habit 10: a retry or a follow-up goes throu
    never made → made now; changed by someone else → dropped and said;
 3. read CloudWatch once (GetMetricData, the table and every GSI) and diagnose
    (`domain/diagnosis.py`); CloudWatch unreadable → no diagnosis, the plan falls back;
-4. plan (`domain/scaling.py`) and make the one change it asks for, intent first.
+4. plan (`domain/scaling/`) and make the one change it asks for, intent first.
 
 The caller holds the table's lock and records the outcome.
 """
@@ -22,19 +22,12 @@ from datetime import datetime, timedelta
 
 from autoresponder.domain.diagnosis import PERIOD, Diagnosis, diagnose, observed_series
 from autoresponder.domain.reconcile import Landing, kind_of, kind_of_limits, settle
-from autoresponder.domain.scale_back import ScaleBackPolicy, window_after_raise
-from autoresponder.domain.scaling import (
-    ALREADY_APPLIED,
-    AlarmEvidence,
-    IntentStatus,
-    Limits,
-    Plan,
-    ScaleHistory,
-    ScalingPolicy,
-    ThrottleCase,
-    UnitKey,
-    plan_throttle,
-)
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy, window_after_raise
+from autoresponder.domain.scaling.case import AlarmEvidence, ThrottleCase
+from autoresponder.domain.scaling.history import IntentStatus, Limits, ScaleHistory, UnitKey
+from autoresponder.domain.scaling.plan import ALREADY_APPLIED, Plan
+from autoresponder.domain.scaling.runbook import plan_throttle
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import RetryableError
 from autoresponder.models.decision import AutoScalingLimits, Severity
 from autoresponder.models.metrics import Series

@@ -7,7 +7,8 @@ from functools import lru_cache
 
 from autoresponder.adapters.contributor_insights import ContributorInsights
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
-from autoresponder.domain.hot_keys import HotKeyThresholds, InsightsPrices
+from autoresponder.domain.hot_keys.insights import InsightsPrices
+from autoresponder.domain.hot_keys.policy import HotKeyThresholds
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.services.flag_hot_keys import FlagHotKeys, HotKeyRunbookConfig
 from autoresponder.settings import Settings, get_settings

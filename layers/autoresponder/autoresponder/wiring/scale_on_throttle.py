@@ -10,8 +10,8 @@ from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.domain.cost import Prices
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.models.alarm import AlarmStateChangeEvent
 from autoresponder.services.scale_on_throttle import (
     ScaleOnThrottle,

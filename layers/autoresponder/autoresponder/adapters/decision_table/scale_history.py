@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from autoresponder.adapters.decision_table.table import DecisionTableAdapter, n, s
-from autoresponder.domain.scaling import IntentStatus, Limits, ScaleHistory, UnitKey
+from autoresponder.domain.scaling.history import IntentStatus, Limits, ScaleHistory, UnitKey
 from autoresponder.models.decision import Action, AutoScalingLimits
 from autoresponder.models.table import Capacity, Dimension, OnDemandLimits
 

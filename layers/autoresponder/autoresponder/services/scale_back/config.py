@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.next_look import LookPolicy
-from autoresponder.domain.scale_back import ScaleBackPolicy
-from autoresponder.domain.scaling import ScalingPolicy
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy
+from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.models.recheck import RecheckEvent
 from autoresponder.models.scale_back import ScheduledEvent
 from autoresponder.services.throttle_pass import PassConfig

@@ -15,14 +15,10 @@ from typing import Any
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.diagnosis import Diagnosis
 from autoresponder.domain.next_look import LookPolicy, episode_window
-from autoresponder.domain.scale_back import (
-    BACK_ACTIONS,
-    FOLLOW_UP_CAUSES,
-    ScaleBackPolicy,
-    ThrottlingAlarm,
-    stabilization_for,
-)
-from autoresponder.domain.scaling import AlarmEvidence
+from autoresponder.domain.scale_back.alarms import FOLLOW_UP_CAUSES, ThrottlingAlarm
+from autoresponder.domain.scale_back.plan import BACK_ACTIONS
+from autoresponder.domain.scale_back.policy import ScaleBackPolicy, stabilization_for
+from autoresponder.domain.scaling.case import AlarmEvidence
 from autoresponder.models.decision import Action, Decision, Severity
 from autoresponder.models.table import TableDescription, TablePolicy
 from autoresponder.services.scale_back.raised import Raised

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from autoresponder.domain.next_look import LookPolicy, next_look
-from autoresponder.domain.scaling import RAISES
+from autoresponder.domain.scaling.history import RAISES
 from autoresponder.services.rechecks import LookAgain
 from autoresponder.services.scale_back.raised import Raised
 from autoresponder.services.scale_back.run_records import RunRecords

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from autoresponder.domain.scaling import ScaleHistory
+from autoresponder.domain.scaling.history import ScaleHistory
 from autoresponder.models.table import Dimension
 
 Unit = tuple[str | None, Dimension]

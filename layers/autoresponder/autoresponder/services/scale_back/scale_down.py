@@ -10,17 +10,12 @@ from typing import Any
 
 from autoresponder.domain.cost import hourly_delta
 from autoresponder.domain.diagnosis import Diagnosis
-from autoresponder.domain.scale_back import (
-    BACK_ACTIONS,
-    BackPlan,
-    ScaleBackCase,
-    decide_scale_back,
-    pick_change,
-    precheck,
-    stabilization_for,
-    wait_for_other_change,
-)
-from autoresponder.domain.scaling import IntentStatus, ScaleHistory
+from autoresponder.domain.scale_back.decision import decide_scale_back
+from autoresponder.domain.scale_back.one_change import pick_change, wait_for_other_change
+from autoresponder.domain.scale_back.plan import BACK_ACTIONS, BackPlan, ScaleBackCase
+from autoresponder.domain.scale_back.policy import stabilization_for
+from autoresponder.domain.scale_back.precheck import precheck
+from autoresponder.domain.scaling.history import IntentStatus, ScaleHistory
 from autoresponder.errors import PermanentError, RetryableError
 from autoresponder.models.decision import Action, Decision, Severity
 from autoresponder.models.scale_back import WindowActivity

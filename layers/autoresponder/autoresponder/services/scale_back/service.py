@@ -8,7 +8,11 @@ from typing import override
 
 from pydantic import ValidationError
 
-from autoresponder.domain.scale_back import FOLLOW_UP_CAUSES, ThrottlingAlarm, throttling_alarms
+from autoresponder.domain.scale_back.alarms import (
+    FOLLOW_UP_CAUSES,
+    ThrottlingAlarm,
+    throttling_alarms,
+)
 from autoresponder.models.decision import Action, Decision
 from autoresponder.models.recheck import RECHECK_SOURCE, RecheckEvent
 from autoresponder.models.scale_back import ScheduledEvent

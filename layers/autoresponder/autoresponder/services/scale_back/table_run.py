@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from autoresponder.domain.next_look import headroom_eaten
-from autoresponder.domain.scale_back import ThrottlingAlarm
-from autoresponder.domain.scaling import UPDATING
+from autoresponder.domain.scale_back.alarms import ThrottlingAlarm
+from autoresponder.domain.scaling.history import UPDATING
 from autoresponder.errors import (
     PermanentError,
     ResourceNotFoundError,
