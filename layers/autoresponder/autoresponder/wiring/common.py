@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -17,14 +17,18 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from autoresponder.adapters.autoscaling import ApplicationAutoScaling
 from autoresponder.adapters.clients import client
 from autoresponder.adapters.clock import SystemClock
+from autoresponder.adapters.cloudwatch import CloudWatchMetrics
 from autoresponder.adapters.decision_table.attempts import DynamoDBDeliveryAttempts
 from autoresponder.adapters.decision_table.decisions import DynamoDBDecisions
 from autoresponder.adapters.decision_table.locks import DynamoDBTableLocks
 from autoresponder.adapters.decision_table.scale_history import DynamoDBScaleHistory
 from autoresponder.adapters.decision_table.table import DecisionTableAdapter
+from autoresponder.adapters.dynamodb_tables import DynamoDBTables
 from autoresponder.adapters.event_bus import EventBridgeDecisionBus
+from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.adapters.scheduler import EventBridgeScheduler
 from autoresponder.adapters.sns_notifier import SnsNotifier
 from autoresponder.adapters.ssm_switch import NoDryRunSwitch, SsmDryRunSwitch
@@ -64,6 +68,38 @@ def table_locks() -> DynamoDBTableLocks:
 @lru_cache(maxsize=1)
 def delivery_attempts() -> DynamoDBDeliveryAttempts:
     return _on_decision_table(DynamoDBDeliveryAttempts)
+
+
+class CapacityPorts(TypedDict):
+    """The ports both capacity runbooks (scale_on_throttle, scale_back) are built over."""
+
+    tables: DynamoDBTables
+    capacity: DynamoDBTables
+    autoscaling: ApplicationAutoScaling
+    metrics: CloudWatchMetricData
+    alarms: CloudWatchMetrics
+    history: DynamoDBScaleHistory
+    locks: DynamoDBTableLocks
+    recorder: DecisionRecorder
+    clock: SystemClock
+    rechecks: EventBridgeScheduler | None
+
+
+def capacity_ports() -> CapacityPorts:
+    region = get_settings().aws_region
+    tables = DynamoDBTables(region=region)
+    return CapacityPorts(
+        tables=tables,
+        capacity=tables,
+        autoscaling=ApplicationAutoScaling(region=region),
+        metrics=CloudWatchMetricData(region=region),
+        alarms=CloudWatchMetrics(region=region),
+        history=scale_history(),
+        locks=table_locks(),
+        recorder=recorder(),
+        clock=clock(),
+        rechecks=rechecks(),
+    )
 
 
 Store = TypeVar("Store", bound=DecisionTableAdapter)

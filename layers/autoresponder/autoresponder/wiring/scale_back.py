@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from autoresponder.adapters.autoscaling import ApplicationAutoScaling
-from autoresponder.adapters.cloudwatch import CloudWatchMetrics
-from autoresponder.adapters.dynamodb_tables import DynamoDBTables
-from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.services.scale_back import Run, ScaleBack, ScaleBackConfig
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
-    clock,
+    capacity_ports,
     forced_dry_run,
-    rechecks,
-    recorder,
     runner_for,
-    scale_history,
-    table_locks,
     with_dry_run,
 )
 from autoresponder.wiring.runner import Runner
@@ -41,22 +33,8 @@ def scale_back_config(settings: Settings) -> ScaleBackConfig:
 @lru_cache(maxsize=2)
 def service(dry_run: bool = False) -> ScaleBack:
     """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
-    settings = get_settings()
-    region = settings.aws_region
-    cloudwatch = CloudWatchMetrics(region=region)
-    tables = DynamoDBTables(region=region)
     return ScaleBack(
-        tables=tables,
-        capacity=tables,
-        autoscaling=ApplicationAutoScaling(region=region),
-        metrics=CloudWatchMetricData(region=region),
-        alarms=cloudwatch,
-        history=scale_history(),
-        locks=table_locks(),
-        recorder=recorder(),
-        clock=clock(),
-        config=with_dry_run(scale_back_config(settings), dry_run),
-        rechecks=rechecks(),
+        **capacity_ports(), config=with_dry_run(scale_back_config(get_settings()), dry_run)
     )
 
 

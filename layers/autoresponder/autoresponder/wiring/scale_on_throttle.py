@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 
-from autoresponder.adapters.autoscaling import ApplicationAutoScaling
-from autoresponder.adapters.cloudwatch import CloudWatchMetrics
-from autoresponder.adapters.dynamodb_tables import DynamoDBTables
-from autoresponder.adapters.metric_data import CloudWatchMetricData
 from autoresponder.domain.cost import Prices
 from autoresponder.domain.scale_back.policy import ScaleBackPolicy
 from autoresponder.domain.scaling.sizing import ScalingPolicy
@@ -19,15 +15,11 @@ from autoresponder.services.scale_on_throttle import (
 )
 from autoresponder.settings import Settings, get_settings
 from autoresponder.wiring.common import (
-    clock,
+    capacity_ports,
     delivery_attempts,
     forced_dry_run,
     look_policy,
-    rechecks,
-    recorder,
     runner_for,
-    scale_history,
-    table_locks,
     with_dry_run,
 )
 from autoresponder.wiring.runner import Runner
@@ -70,23 +62,10 @@ def throttle_config(settings: Settings) -> ThrottleRunbookConfig:
 @lru_cache(maxsize=2)
 def service(dry_run: bool = False) -> ScaleOnThrottle:
     """The runbook; `dry_run=True` forces dry run (the kill switch) whatever `DRY_RUN` says."""
-    settings = get_settings()
-    region = settings.aws_region
-    cloudwatch = CloudWatchMetrics(region=region)
-    tables = DynamoDBTables(region=region)
     return ScaleOnThrottle(
-        tables=tables,
-        capacity=tables,
-        autoscaling=ApplicationAutoScaling(region=region),
-        metrics=CloudWatchMetricData(region=region),
-        alarms=cloudwatch,
-        history=scale_history(),
-        locks=table_locks(),
+        **capacity_ports(),
         attempts=delivery_attempts(),
-        recorder=recorder(),
-        clock=clock(),
-        config=with_dry_run(throttle_config(settings), dry_run),
-        rechecks=rechecks(),
+        config=with_dry_run(throttle_config(get_settings()), dry_run),
     )
 
 
