@@ -293,17 +293,7 @@ def _unit(
     minutes = sorted({*generic, *consumed, *requests, *(t for v in by_cause.values() for t in v)})
     if not minutes:
         return UnitDiagnosis(index_name, dimension)
-    causes: dict[ThrottleCause, float] = {}
-    throttled_at: dict[datetime, float] = {}
-    fixable_at: dict[datetime, float] = {}
-    for t in minutes:
-        named = {cause: v.get(t, 0.0) for cause, v in by_cause.items()}
-        unexplained = max(0.0, generic.get(t, 0.0) - sum(named.values()))
-        for cause, events in (*named.items(), (ThrottleCause.GENERIC, unexplained)):
-            if events > 0:
-                causes[cause] = causes.get(cause, 0.0) + events
-        throttled_at[t] = max(generic.get(t, 0.0), sum(named.values()))
-        fixable_at[t] = unexplained + sum(e for c, e in named.items() if c in FIXABLE)
+    causes, throttled_at, fixable_at = _attribute(minutes, generic, by_cause)
     request_count = sum(requests.values())
     consumed_total = sum(consumed.values())
     units_per_request = (
@@ -333,6 +323,27 @@ def _unit(
         minutes=len(minutes),
         trend=trend(_every_minute(demand, latest)) if len(minutes) >= 3 else Trend.UNKNOWN,
     )
+
+
+def _attribute(
+    minutes: list[datetime],
+    generic: Mapping[datetime, float],
+    by_cause: Mapping[ThrottleCause, Mapping[datetime, float]],
+) -> tuple[dict[ThrottleCause, float], dict[datetime, float], dict[datetime, float]]:
+    """Throttle events by cause over the window (the generic metric's events that no per-cause
+    metric explains count as GENERIC), and per minute: all events, and those capacity fixes."""
+    causes: dict[ThrottleCause, float] = {}
+    throttled_at: dict[datetime, float] = {}
+    fixable_at: dict[datetime, float] = {}
+    for t in minutes:
+        named = {cause: v.get(t, 0.0) for cause, v in by_cause.items()}
+        unexplained = max(0.0, generic.get(t, 0.0) - sum(named.values()))
+        for cause, events in (*named.items(), (ThrottleCause.GENERIC, unexplained)):
+            if events > 0:
+                causes[cause] = causes.get(cause, 0.0) + events
+        throttled_at[t] = max(generic.get(t, 0.0), sum(named.values()))
+        fixable_at[t] = unexplained + sum(e for c, e in named.items() if c in FIXABLE)
+    return causes, throttled_at, fixable_at
 
 
 def _every_minute(values: Mapping[datetime, float], latest: datetime | None) -> list[float]:

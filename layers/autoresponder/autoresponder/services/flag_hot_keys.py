@@ -266,6 +266,38 @@ class FlagHotKeys(Runbook[AlarmStateChangeEvent]):
         self, event: AlarmStateChangeEvent, trigger: HotKeyTrigger | None, outcome: HotKeyOutcome
     ) -> Decision:
         plan, found = outcome.plan, outcome.found
+        decision = build_decision(
+            HotKeyDecision,
+            RUNBOOK,
+            event,
+            plan,
+            table_name=trigger.table_name if trigger else None,
+            index_name=trigger.index_name if trigger else None,
+            dry_run=self._config.dry_run if outcome.dry_run is None else outcome.dry_run,
+            dimension=trigger.dimension if trigger else None,
+            cost_delta_per_hour=plan.cost_delta_per_hour,
+            inputs=self._inputs(trigger, outcome),
+            decided_at=self._clock.now(),
+            hot_keys=list(plan.hot_keys),
+            examined=_examined(found),
+            mask_key_values=not self._config.show_key_values,
+            announce_no_hot_keys=trigger.expects_hot_key if trigger else False,
+        )
+        if decision.hot_keys:
+            # masked whatever SHOW_KEY_VALUES says: logs are read more widely than the record
+            logger.info(
+                "hot keys flagged",
+                table=decision.table_name,
+                index=decision.index_name,
+                keys=[
+                    f"#{k.rank} {k.level.value} {k.label(masked=True)}" for k in decision.hot_keys
+                ],
+            )
+        return self._recorder.finish(decision)
+
+    def _inputs(self, trigger: HotKeyTrigger | None, outcome: HotKeyOutcome) -> dict[str, Any]:
+        """What the decision was taken on: the trigger, Contributor Insights, the window."""
+        found = outcome.found
         inputs: dict[str, Any] = {}
         if trigger is not None:
             inputs.update(trigger=trigger.kind.value, metric=trigger.metric_name)
@@ -288,43 +320,21 @@ class FlagHotKeys(Runbook[AlarmStateChangeEvent]):
                 },
             )
         inputs.update(outcome.inputs)
-        decision = build_decision(
-            HotKeyDecision,
-            RUNBOOK,
-            event,
-            plan,
-            table_name=trigger.table_name if trigger else None,
-            index_name=trigger.index_name if trigger else None,
-            dry_run=self._config.dry_run if outcome.dry_run is None else outcome.dry_run,
-            dimension=trigger.dimension if trigger else None,
-            cost_delta_per_hour=plan.cost_delta_per_hour,
-            inputs=inputs,
-            decided_at=self._clock.now(),
-            hot_keys=list(plan.hot_keys),
-            examined=[
-                ExaminedRule(
-                    rule_name=report.rule_name,
-                    kind=report.kind,
-                    contributors=len(report.contributors),
-                    total=report.total,
-                    unique_contributors=report.unique_contributors,
-                )
-                for report in (found.reports if found is not None else ())
-            ],
-            mask_key_values=not self._config.show_key_values,
-            announce_no_hot_keys=trigger.expects_hot_key if trigger else False,
+        return inputs
+
+
+def _examined(found: Examined | None) -> list[ExaminedRule]:
+    """Each Contributor Insights rule read, summed up (no key values)."""
+    return [
+        ExaminedRule(
+            rule_name=report.rule_name,
+            kind=report.kind,
+            contributors=len(report.contributors),
+            total=report.total,
+            unique_contributors=report.unique_contributors,
         )
-        if decision.hot_keys:
-            # masked whatever SHOW_KEY_VALUES says: logs are read more widely than the record
-            logger.info(
-                "hot keys flagged",
-                table=decision.table_name,
-                index=decision.index_name,
-                keys=[
-                    f"#{k.rank} {k.level.value} {k.label(masked=True)}" for k in decision.hot_keys
-                ],
-            )
-        return self._recorder.finish(decision)
+        for report in (found.reports if found is not None else ())
+    ]
 
 
 def _advice_for(error: AutoresponderError) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from autoresponder.domain.alarm_plan import (
     served_operations,
     tables_with_alarms,
 )
-from autoresponder.domain.cost import PRICE_PER_ALARM_MONTH, alarm_cost
+from autoresponder.domain.cost import PRICE_PER_ALARM_MONTH, AlarmCost, alarm_cost
 from autoresponder.errors import PermanentError, ResourceNotFoundError, RetryableError
 from autoresponder.models.decision import Action, Decision, Severity
 from autoresponder.models.hot_keys import InsightsMode, InsightsStatus
@@ -316,14 +316,8 @@ class OnboardTables(Runbook[Trigger]):
         assert action is not None
         rule, reason, steps = _explain(action, name, plan, self._config.policy.prefix)
         price = self._config.price_per_alarm_month
-        if action is OnboardAction.OFFBOARD:
-            after, metrics = 0, 0
-            cost = alarm_cost(len(diff.delete), price, diff.deleted_alarm_metrics)
-            reason = f"{reason}; {cost.describe_saving()}"
-        else:
-            after, metrics = diff.alarm_count, diff.alarm_metrics
-            cost = alarm_cost(after, price, metrics)
-            reason = f"{reason}; {cost.describe()}"
+        after, metrics, cost, priced = _priced(action, diff, price)
+        reason = f"{reason}; {priced}"
         return build_decision(
             OnboardDecision,
             RUNBOOK,
@@ -476,11 +470,21 @@ def _partition(trigger: Trigger) -> str:
     return "aws"
 
 
-def _explain(
-    action: OnboardAction, name: str, plan: _Plan, prefix: str
-) -> tuple[str, str, list[str]]:
-    diff = plan.diff
-    counts = ", ".join(
+def _priced(
+    action: OnboardAction, diff: AlarmDiff, price: float
+) -> tuple[int, int, AlarmCost, str]:
+    """The table's alarms and alarm metrics after the change, their cost, and its words (the
+    monthly cost of what is in place, or what offboarding saves)."""
+    if action is OnboardAction.OFFBOARD:
+        cost = alarm_cost(len(diff.delete), price, diff.deleted_alarm_metrics)
+        return 0, 0, cost, cost.describe_saving()
+    cost = alarm_cost(diff.alarm_count, price, diff.alarm_metrics)
+    return diff.alarm_count, diff.alarm_metrics, cost, cost.describe()
+
+
+def _counts(diff: AlarmDiff) -> str:
+    """What a reconcile changed, e.g. "12 created, 1 scalable target(s) tagged"."""
+    return ", ".join(
         f"{n} {what}"
         for n, what in (
             (len(diff.create), "created"),
@@ -492,21 +496,33 @@ def _explain(
         )
         if n
     )
+
+
+def _explain_offboard(plan: _Plan, counts: str) -> tuple[str, str, list[str]]:
+    why = (
+        "the table no longer exists"
+        if plan.gone
+        else "the table is no longer tagged autoresponder:managed=true nor on the watch list"
+    )
+    return (
+        "offboard.deleted" if plan.gone else "offboard.uncovered",
+        f"{why}: the alarms the responder made for it are removed ({counts})",
+        [
+            "Alarms made by people are untouched",
+            "Contributor Insights, if the responder turned it on, stays on: "
+            "turn it off with UpdateContributorInsights DISABLE if nobody needs it",
+        ],
+    )
+
+
+def _explain(
+    action: OnboardAction, name: str, plan: _Plan, prefix: str
+) -> tuple[str, str, list[str]]:
+    """The rule, the reason and the next steps of a change to a table's alarms."""
+    diff = plan.diff
+    counts = _counts(diff)
     if action is OnboardAction.OFFBOARD:
-        why = (
-            "the table no longer exists"
-            if plan.gone
-            else "the table is no longer tagged autoresponder:managed=true nor on the watch list"
-        )
-        return (
-            "offboard.deleted" if plan.gone else "offboard.uncovered",
-            f"{why}: the alarms the responder made for it are removed ({counts})",
-            [
-                "Alarms made by people are untouched",
-                "Contributor Insights, if the responder turned it on, stays on: "
-                "turn it off with UpdateContributorInsights DISABLE if nobody needs it",
-            ],
-        )
+        return _explain_offboard(plan, counts)
     covered = (
         "tagged autoresponder:managed=true"
         if plan.coverage is Coverage.MANAGED

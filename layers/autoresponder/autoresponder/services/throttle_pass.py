@@ -151,11 +151,7 @@ class ThrottlePass:
         scale-back's windows); the plan still looks at the lookback."""
         dry_run = self._config.dry_run or table_policy.dry_run or not act
         table = table or self._tables.describe(table_name)
-        targets = (
-            {}
-            if table.is_on_demand
-            else dict(self._autoscaling.scalable_targets(table_name, sorted(table.indexes)))
-        )
+        targets = self._scalable_targets(table)
         records = dict(self._history.scale_records(table_name))
         settled, notes, key = (
             self._settle(table, targets, records, trigger) if act else (None, (), None)
@@ -192,6 +188,12 @@ class ThrottlePass:
             observed=diagnosis is not None,
             observation=observation,
         )
+
+    def _scalable_targets(self, table: TableDescription) -> dict[UnitKey, ScalableTarget]:
+        """The Auto Scaling targets of a provisioned table and its GSIs (none on demand)."""
+        if table.is_on_demand:
+            return {}
+        return dict(self._autoscaling.scalable_targets(table.table_name, sorted(table.indexes)))
 
     # -- observe -----------------------------------------------------------------------------
 
@@ -246,31 +248,58 @@ class ThrottlePass:
                         f"{where}: the change asked for at {_hhmm(first.scaled_at)} landed"
                     )
             elif set(landing.values()) == {Landing.TO_APPLY} and report is None:
-                change = CapacityChange(
-                    table_name=table.table_name,
-                    index_name=index_name,
-                    after=_only_asked(first.after, table, index_name, intents),
-                    intents={key[1]: record for key, record in intents.items()},
-                    previous=dict.fromkeys((key[1] for key in intents), None),
-                    scalable_target=targets.get(next(iter(intents))),
-                )
-                self._changer.apply(change, write_intent=False)
+                self._apply_intents(table, index_name, intents, targets.get(next(iter(intents))))
                 self._mark(table.table_name, index_name, intents, records)
                 report = _replayed(first, index_name, intents, "made now")
                 key_of_report = event_key
             else:
-                for key in intents:
-                    if landing[key] is Landing.ELSEWHERE:
-                        self._changer.forget(table.table_name, index_name, key[1])
-                        records.pop(key, None)
-                        notes.append(
-                            f"{where} {key[1]}: changed outside the responder before its change "
-                            f"to {_value(first.after, key[1])} was made: no longer tracked"
-                        )
+                notes += self._forget_elsewhere(table, index_name, intents, landing, records)
         if report is None:
             report = self._own_change(records, trigger)
             key_of_report = trigger.event_key if report is not None else None
         return report, tuple(notes), key_of_report
+
+    def _apply_intents(
+        self,
+        table: TableDescription,
+        index_name: str | None,
+        intents: dict[UnitKey, ScaleHistory],
+        scalable_target: ScalableTarget | None,
+    ) -> None:
+        """Make the change pending intents asked for and the table does not show yet (their
+        intent is already written: an earlier attempt died or lost its answer before)."""
+        first = next(iter(intents.values()))
+        change = CapacityChange(
+            table_name=table.table_name,
+            index_name=index_name,
+            after=_only_asked(first.after, table, index_name, intents),
+            intents={key[1]: record for key, record in intents.items()},
+            previous=dict.fromkeys((key[1] for key in intents), None),
+            scalable_target=scalable_target,
+        )
+        self._changer.apply(change, write_intent=False)
+
+    def _forget_elsewhere(
+        self,
+        table: TableDescription,
+        index_name: str | None,
+        intents: dict[UnitKey, ScaleHistory],
+        landing: Mapping[UnitKey, Landing],
+        records: dict[UnitKey, ScaleHistory],
+    ) -> list[str]:
+        """Intents whose unit someone else changed first: no longer tracked, said once."""
+        where = _where(table.table_name, index_name)
+        first = next(iter(intents.values()))
+        notes = []
+        for key in intents:
+            if landing[key] is Landing.ELSEWHERE:
+                self._changer.forget(table.table_name, index_name, key[1])
+                records.pop(key, None)
+                notes.append(
+                    f"{where} {key[1]}: changed outside the responder before its change "
+                    f"to {_value(first.after, key[1])} was made: no longer tracked"
+                )
+        return notes
 
     @staticmethod
     def _own_change(records: Mapping[UnitKey, ScaleHistory], trigger: Trigger) -> Plan | None:

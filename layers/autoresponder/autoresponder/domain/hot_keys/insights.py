@@ -55,22 +55,13 @@ def insights_off(
     key_rules = 2 if has_sort_key is not False else 1
     cost = _cost(prices, key_rules, has_sort_key)
     if enabled_now or would_enable:
-        done = "enabled it" if enabled_now else "would enable it (dry run)"
-        return HotKeyPlan(
-            HotKeyAction.CONTRIBUTOR_INSIGHTS_DISABLED,
-            "contributor_insights.enabled_now" if enabled_now else "contributor_insights.dry_run",
-            f"Contributor Insights was {status.status} on {place}, so hot keys cannot be named "
-            f"for this alarm; the responder {done} in {InsightsMode.THROTTLED_KEYS.value} mode "
-            f"(setting ENABLE_CONTRIBUTOR_INSIGHTS, table opted in). Cost: {cost}",
+        return _turned_on(
+            status,
+            place,
+            cost,
             severity=severity,
-            next_steps=(
-                "The next throttling alarm gets a hot-key report",
-                "To turn it off again: aws dynamodb update-contributor-insights --table-name "
-                f"{status.table_name}"
-                + (f" --index-name {status.index_name}" if status.index_name else "")
-                + " --contributor-insights-action DISABLE",
-            ),
-            cost_delta_per_hour=round(key_rules * prices.rule_month / HOURS_PER_MONTH, 4),
+            enabled_now=enabled_now,
+            per_hour=round(key_rules * prices.rule_month / HOURS_PER_MONTH, 4),
         )
     failure = f" (last failure: {status.failure})" if status.failure else ""
     return HotKeyPlan(
@@ -84,6 +75,35 @@ def insights_off(
             "Key values appear in plaintext in Contributor Insights: do not enable it on a "
             "table whose keys must stay encrypted",
         ),
+    )
+
+
+def _turned_on(
+    status: InsightsStatus,
+    place: str,
+    cost: str,
+    *,
+    severity: Severity,
+    enabled_now: bool,
+    per_hour: float,
+) -> HotKeyPlan:
+    """The responder turned Contributor Insights on (or, in dry run, would have)."""
+    done = "enabled it" if enabled_now else "would enable it (dry run)"
+    return HotKeyPlan(
+        HotKeyAction.CONTRIBUTOR_INSIGHTS_DISABLED,
+        "contributor_insights.enabled_now" if enabled_now else "contributor_insights.dry_run",
+        f"Contributor Insights was {status.status} on {place}, so hot keys cannot be named "
+        f"for this alarm; the responder {done} in {InsightsMode.THROTTLED_KEYS.value} mode "
+        f"(setting ENABLE_CONTRIBUTOR_INSIGHTS, table opted in). Cost: {cost}",
+        severity=severity,
+        next_steps=(
+            "The next throttling alarm gets a hot-key report",
+            "To turn it off again: aws dynamodb update-contributor-insights --table-name "
+            f"{status.table_name}"
+            + (f" --index-name {status.index_name}" if status.index_name else "")
+            + " --contributor-insights-action DISABLE",
+        ),
+        cost_delta_per_hour=per_hour,
     )
 
 
