@@ -48,7 +48,10 @@ sam-venv: $(SAM_VENV)/.installed ## create (once) the SAM CLI's own virtual envi
 
 scan-venv: $(SCAN_VENV)/.installed ## create (once) the scanners' own virtual environment in .venv-scan
 
-test: check ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint, scans, sam build, package
+test: ## the whole gate: format, lint, types, tests, cfn-lint, sam validate --lint, scans, sam build, package
+	@# the three virtual environments at once (downloads and disk, not CPU), then the gate
+	@$(MAKE) --no-print-directory -j3 venv sam-venv scan-venv
+	@$(MAKE) --no-print-directory check
 
 check: fmt lint types unit cfn-lint sam-validate scan build-check package-local
 
