@@ -3,15 +3,14 @@ of the whole run is moved there, in every process (pytest-xdist's workers too)."
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import pytest_collection_modifyitems
 
 
 def test_the_wall_clock_of_the_run_is_the_one_asked(pytestconfig: pytest.Config) -> None:
@@ -26,36 +25,21 @@ def test_the_wall_clock_of_the_run_is_the_one_asked(pytestconfig: pytest.Config)
 
 def test_only_real_clock_leaves_out_exactly_the_tests_in_the_emulated_account() -> None:
     """`--only-real-clock` (the gate's 23:58 pass) drops the tests that run inside the emulated
-    account (its fixed instant, whatever the wall clock), and keeps every other."""
-    files = [
-        "tests/integration/test_scale_on_throttle_handler.py",
-        "tests/integration/test_demo.py",
-    ]
+    account (the `aws` fixture, directly or through a fixture over it: pytest's
+    `fixturenames` is the whole closure), and keeps every other."""
+    inside = SimpleNamespace(fixturenames=["aws", "context"])
+    through = SimpleNamespace(fixturenames=["orders", "aws", "context"])
+    outside = SimpleNamespace(fixturenames=["tmp_path"])
+    deselected: list[object] = []
+    hook = SimpleNamespace(pytest_deselected=lambda items: deselected.extend(items))  # noqa: PLW0108
 
-    def collected(*options: str) -> set[str]:
-        listed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:xdist",
-                "--collect-only",
-                *options,
-                *files,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        ).stdout
-        return {line for line in listed.splitlines() if "::" in line}
+    def config(only_real_clock: bool) -> Any:
+        return SimpleNamespace(getoption=lambda name: only_real_clock, hook=hook)
 
-    everything, real_clock = collected(), collected("--only-real-clock")
-    left_out = everything - real_clock
-    assert real_clock < everything
-    assert all("test_scale_on_throttle_handler.py" in test for test in left_out)
-    assert all("test_demo.py" in test for test in real_clock)  # the demo runs at the real time
+    items: list[Any] = [inside, outside, through]
+    pytest_collection_modifyitems(config(False), items)
+    assert items == [inside, outside, through]
+    assert deselected == []
+    pytest_collection_modifyitems(config(True), items)
+    assert items == [outside]
+    assert deselected == [inside, through]
