@@ -27,7 +27,7 @@ LOCK_INPUTS := requirements-dev.txt requirements-bench.txt
 $(VENV)/.installed: $(LOCK_INPUTS) layers/autoresponder/requirements.txt $(LOCK)
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install --quiet --no-compile -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -160,7 +160,7 @@ lock: venv ## resolve constraints.txt again from the requirements files (uv pip 
 	$(PY) -m pip install --quiet "uv>=0.5" 2>&1 | $(QUIET_PIP)
 	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --no-annotate \
 		--custom-compile-command "make lock" -o $(LOCK) $(LOCK_INPUTS)
-	$(PY) -m pip install --quiet --no-compile -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c $(LOCK) -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -75,7 +75,7 @@ def test_this_environment_is_the_lock():
 def test_the_venv_the_layer_and_ci_install_from_the_lock():
     makefile = (ROOT / "Makefile").read_text()
     assert "LOCK := constraints.txt" in makefile
-    assert "pip install --quiet --no-compile -c $(LOCK) -r requirements-dev.txt" in makefile
+    assert "pip install --quiet -c $(LOCK) -r requirements-dev.txt" in makefile
     assert "pip install --quiet -c $(LOCK) -r requirements-bench.txt" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text()  # CI: the venv above
     layer_makefile = (LAYER / "Makefile").read_text()
