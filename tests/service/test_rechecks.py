@@ -20,7 +20,7 @@ from autoresponder.domain.scale_back.policy import ScaleBackPolicy
 from autoresponder.domain.scaling.sizing import ScalingPolicy
 from autoresponder.errors import AwsUnavailableError
 from autoresponder.models.decision import Action
-from autoresponder.models.recheck import RecheckEvent
+from autoresponder.models.recheck import RecheckEvent, recheck_event
 from autoresponder.models.table import Capacity, Dimension
 from autoresponder.services.rechecks import whole_second
 from autoresponder.services.recording import DecisionRecorder
@@ -188,17 +188,8 @@ def test_a_measured_shortfall_after_the_change_raises_again_without_cooldown(wor
 
 def test_the_time_to_mitigation_is_recorded_once_when_throttling_stopped(world):
     world.alarm()
-    # throttled until the raise landed (14:05, 14:06), then traffic within capacity
-    world.metrics.points = merged(
-        world.metrics.points,
-        published(consumed=50, rejected=30, minutes=2, end=NOW + timedelta(minutes=2)),
-        published(consumed=80, cause=None, minutes=2, end=NOW + timedelta(minutes=4)),
-    )
-    world.rechecks.scheduled["orders"] = (
-        NOW + timedelta(minutes=4),
-        world.rechecks.scheduled["orders"][1],
-        SCALE_BACK_ARN,
-    )
+    _throttled_until_the_raise_landed(world)
+    _due(world, NOW + timedelta(minutes=4))
     result = world.recheck()
     [episode] = [d for d in result.decisions if d.rule == "episode.mitigated"]
     first_throttled = NOW.replace(second=0, microsecond=0) - timedelta(minutes=5)
@@ -209,30 +200,18 @@ def test_the_time_to_mitigation_is_recorded_once_when_throttling_stopped(world):
     record = world.store.history[("orders", None, WRITE)]
     assert record.mitigated_at == stopped
     # a later look does not report it again
-    world.rechecks.scheduled["orders"] = (
-        NOW + timedelta(minutes=5),
-        _recheck_input(NOW + timedelta(minutes=5)),
-        SCALE_BACK_ARN,
-    )
+    _due(world, NOW + timedelta(minutes=5))
     again = world.recheck()
     assert [d for d in again.decisions if d.rule == "episode.mitigated"] == []
 
 
 def test_the_scale_back_is_looked_at_when_its_window_ends(world):
     world.alarm()
-    world.metrics.points = merged(
-        world.metrics.points,
-        published(consumed=50, rejected=30, minutes=2, end=NOW + timedelta(minutes=2)),
-        published(consumed=80, cause=None, minutes=2, end=NOW + timedelta(minutes=4)),
-    )
-    world.rechecks.scheduled["orders"] = (
-        NOW + timedelta(minutes=4),
-        _recheck_input(NOW + timedelta(minutes=4)),
-        SCALE_BACK_ARN,
-    )
+    _throttled_until_the_raise_landed(world)
+    _due(world, NOW + timedelta(minutes=4))
     world.recheck()
     at, _, _ = world.rechecks.scheduled["orders"]
-    # stabilizing until the raise is 15 minutes old; then its metrics are read 2 minutes later
+    # stabilizing until the raise is a window old; then its metrics are read 2 minutes later
     assert at == whole_second(NOW + ScaleBackPolicy().stabilization + LookPolicy().metrics_delay)
 
 
@@ -242,10 +221,21 @@ def test_a_recheck_of_one_table_runs_that_table_only(world):
     world.alarm(alarm_event(table="other", timestamp=STATE_TIME))
     world.rechecks.scheduled.pop("other", None)
     result = world.recheck()
-    assert {d.table_name for d in result.decisions} <= {"orders"}
+    assert result.decisions
+    assert {d.table_name for d in result.decisions} == {"orders"}
+    assert world.rechecks.scheduled.get("other") is None  # nothing looked at, nothing asked
 
 
-def _recheck_input(at: datetime) -> dict:
-    from autoresponder.models.recheck import recheck_event  # noqa: PLC0415
+def _due(world: World, at: datetime) -> None:
+    """The table's re-check, moved to `at`."""
+    event = recheck_event("orders", at, "test", account="123456789012", region="us-east-1")
+    world.rechecks.scheduled["orders"] = (at, event, SCALE_BACK_ARN)
 
-    return recheck_event("orders", at, "test", account="123456789012", region="us-east-1")
+
+def _throttled_until_the_raise_landed(world: World) -> None:
+    """Throttled until the raise landed (14:05, 14:06), then traffic within capacity."""
+    world.metrics.points = merged(
+        world.metrics.points,
+        published(consumed=50, rejected=30, minutes=2, end=NOW + timedelta(minutes=2)),
+        published(consumed=80, cause=None, minutes=2, end=NOW + timedelta(minutes=4)),
+    )
