@@ -287,3 +287,29 @@ def test_lone_surrogates_anywhere_are_a_reject_that_fits(account, context, runbo
     [item] = rejects(account)
     assert json.loads(item["decision"]["S"])["event_id"] == "bad \\ud800 text \\udfff"
     assert json.loads(item["raw_event"]["S"]) == event  # the escapes keep it whole
+
+
+def test_the_limits_guard_refuses_what_dynamodb_would(account):
+    """The guard the tests above rely on is live: a write over 400 KB and a key over 2 KB are
+    answered with DynamoDB's ValidationException on the responder's client, and counted."""
+    dynamodb = client("dynamodb", "us-east-1")
+    key = {"pk": {"S": "DECISION#orders"}, "sk": {"S": "guard"}}
+    too_big = {**key, "raw": {"S": "é" * (ITEM_BYTES // 2)}}  # 2 bytes each in UTF-8
+    with pytest.raises(dynamodb.exceptions.ClientError, match="Item size has exceeded"):
+        dynamodb.put_item(TableName=DECISION_TABLE, Item=too_big)
+    long_key = {"pk": {"S": "x" * (PARTITION_KEY_BYTES + 1)}, "sk": {"S": "guard"}}
+    with pytest.raises(dynamodb.exceptions.ClientError, match="Size of hashkey"):
+        dynamodb.get_item(TableName=DECISION_TABLE, Key=long_key)
+    assert len(account.refused) == 2
+    # what fits goes through
+    dynamodb.put_item(TableName=DECISION_TABLE, Item={**key, "raw": {"S": "é" * 1000}})
+    assert len(account.refused) == 2
+
+
+def test_sizes_count_as_dynamodb_documents():
+    assert value_size({"S": "abc"}) == 3
+    assert value_size({"S": "é€"}) == 5  # UTF-8 bytes, not characters
+    assert value_size({"N": "12345"}) == 4  # one byte per two significant digits, plus one
+    assert value_size({"BOOL": True}) == 1
+    assert value_size({"L": [{"S": "ab"}]}) == 3 + 1 + 2
+    assert item_size({"pk": {"S": "a"}, "n": {"N": "7"}}) == 2 + 1 + 1 + 2
