@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from autoresponder.domain.alarm_plan import PRE_THROTTLE_EXPRESSION, PRE_THROTTLE_THRESHOLD
 from autoresponder.models.alarm import AlarmMetric, AlarmStateValue
 from autoresponder.models.scale_back import ActiveAlarm
 from bench.backtest.simulator import SECONDS, TABLE_NAME, Datapoint, SimTable
@@ -28,7 +29,6 @@ from bench.backtest.simulator import SECONDS, TABLE_NAME, Datapoint, SimTable
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 THROTTLE_METRIC = "WriteProvisionedThroughputThrottleEvents"
-PRE_THROTTLE_EXPRESSION = "100 * consumed / PERIOD(consumed) / FILL(provisioned, REPEAT)"
 
 
 def _metric(metric_id: str, name: str, stat: str, *, returned: bool) -> dict[str, Any]:
@@ -162,6 +162,6 @@ def pre_throttle_alarm() -> SimAlarm:
             _metric("consumed", "ConsumedWriteCapacityUnits", "Sum", returned=False),
             _metric("provisioned", "ProvisionedWriteCapacityUnits", "Maximum", returned=False),
         ),
-        threshold=100.0,
+        threshold=PRE_THROTTLE_THRESHOLD,
         value_of=_utilization,
     )

@@ -58,8 +58,9 @@ class WindowActivity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     consumed_peak: float | None = None
-    """Highest consumed units per second (1-minute sums / 60); None when nothing was reported
-    (CloudWatch reports no datapoint for a minute without requests)."""
+    """Highest demand in units per second: consumed plus rejected, per minute
+    (`UnitDiagnosis.demand_peak`); None when nothing was reported (CloudWatch reports no
+    datapoint for a minute without requests)."""
     throttle_events: float = 0.0
     """Throttled requests (`Read/WriteThrottleEvents`) summed over the window."""
     peak_at: datetime | None = None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, NamedTuple, override
 
-from autoresponder.domain.hot_keys.decision import HotKeyPlan, decide_hot_keys, where
+from autoresponder.domain.hot_keys.decision import HotKeyPlan, decide_hot_keys
 from autoresponder.domain.hot_keys.insights import InsightsPrices, insights_off
 from autoresponder.domain.hot_keys.policy import HotKeyThresholds
 from autoresponder.domain.hot_keys.trigger import (
@@ -26,6 +26,7 @@ from autoresponder.domain.hot_keys.trigger import (
     triage,
 )
 from autoresponder.domain.hot_keys.window import ReportWindow, report_window
+from autoresponder.domain.scaling.words import where
 from autoresponder.errors import (
     AccessDeniedError,
     AutoresponderError,

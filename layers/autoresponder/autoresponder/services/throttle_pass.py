@@ -28,6 +28,7 @@ from autoresponder.domain.scaling.history import IntentStatus, Limits, ScaleHist
 from autoresponder.domain.scaling.plan import ALREADY_APPLIED, Plan
 from autoresponder.domain.scaling.runbook import plan_throttle
 from autoresponder.domain.scaling.sizing import ScalingPolicy
+from autoresponder.domain.scaling.words import hhmm, where
 from autoresponder.errors import RetryableError
 from autoresponder.models.decision import AutoScalingLimits, Severity
 from autoresponder.models.metrics import Series
@@ -237,16 +238,14 @@ class ThrottlePass:
             }
             intents = dict(group)
             first = next(iter(intents.values()))
-            where = _where(table.table_name, index_name)
+            place = where(table.table_name, index_name)
             if set(landing.values()) <= {Landing.IN_FLIGHT, Landing.LANDED}:
                 self._mark(table.table_name, index_name, intents, records)
                 if event_key == trigger.event_key and report is None:
                     report = _replayed(first, index_name, intents, "already made")
                     key_of_report = event_key
                 else:
-                    notes.append(
-                        f"{where}: the change asked for at {_hhmm(first.scaled_at)} landed"
-                    )
+                    notes.append(f"{place}: the change asked for at {hhmm(first.scaled_at)} landed")
             elif set(landing.values()) == {Landing.TO_APPLY} and report is None:
                 self._apply_intents(table, index_name, intents, targets.get(next(iter(intents))))
                 self._mark(table.table_name, index_name, intents, records)
@@ -288,7 +287,7 @@ class ThrottlePass:
         records: dict[UnitKey, ScaleHistory],
     ) -> list[str]:
         """Intents whose unit someone else changed first: no longer tracked, said once."""
-        where = _where(table.table_name, index_name)
+        place = where(table.table_name, index_name)
         first = next(iter(intents.values()))
         notes = []
         for key in intents:
@@ -296,7 +295,7 @@ class ThrottlePass:
                 self._changer.forget(table.table_name, index_name, key[1])
                 records.pop(key, None)
                 notes.append(
-                    f"{where} {key[1]}: changed outside the responder before its change "
+                    f"{place} {key[1]}: changed outside the responder before its change "
                     f"to {_value(first.after, key[1])} was made: no longer tracked"
                 )
         return notes
@@ -427,7 +426,7 @@ def _replayed(
         record.action,
         rule,
         f"{_where_short(index_name)} {'/'.join(d.value for d in dimensions)}: the change asked "
-        f"for at {_hhmm(record.scaled_at)} ({_value(record.before, dimensions[0])} → "
+        f"for at {hhmm(record.scaled_at)} ({_value(record.before, dimensions[0])} → "
         f"{_value(record.after, dimensions[0])}) was {how}",
         dimension=dimension,
         before=record.before,
@@ -457,16 +456,8 @@ def _value(limits: Limits, dimension: Dimension) -> str:
     return str(limits.of(dimension))
 
 
-def _where(table_name: str, index_name: str | None) -> str:
-    return f"index {index_name} of table {table_name}" if index_name else f"table {table_name}"
-
-
 def _where_short(index_name: str | None) -> str:
     return f"index {index_name}" if index_name else "table"
-
-
-def _hhmm(value: datetime) -> str:
-    return f"{value:%H:%M} UTC"
 
 
 def _minute(value: datetime) -> datetime:

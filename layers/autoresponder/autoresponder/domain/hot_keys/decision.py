@@ -10,6 +10,7 @@ from autoresponder.domain.hot_keys.policy import HotKeyThresholds, partition_lim
 from autoresponder.domain.hot_keys.ranking import rank_hot_keys
 from autoresponder.domain.hot_keys.trigger import HotKeyTrigger
 from autoresponder.domain.hot_keys.window import ReportWindow
+from autoresponder.domain.scaling.words import where
 from autoresponder.models.decision import Severity
 from autoresponder.models.hot_keys import HotKey, HotKeyAction, RecommendationKind, RuleReport
 
@@ -23,10 +24,6 @@ class HotKeyPlan:
     next_steps: tuple[str, ...] = ()
     hot_keys: tuple[HotKey, ...] = ()
     cost_delta_per_hour: float | None = None
-
-
-def where(table_name: str, index_name: str | None) -> str:
-    return f"index {index_name} of table {table_name}" if index_name else f"table {table_name}"
 
 
 def decide_hot_keys(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoresponder.domain.hot_keys.decision import HotKeyPlan, where
+from autoresponder.domain.hot_keys.decision import HotKeyPlan
 from autoresponder.domain.hot_keys.trigger import HotKeyTrigger
+from autoresponder.domain.scaling.words import where
 from autoresponder.models.decision import Severity
 from autoresponder.models.hot_keys import HotKeyAction, InsightsMode, InsightsStatus
 

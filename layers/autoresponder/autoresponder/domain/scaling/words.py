@@ -28,4 +28,4 @@ def hhmm(value: datetime) -> str:
 
 
 def iso_minute(value: datetime | None) -> str:
-    return "none" if value is None else f"{value:%H:%M} UTC"
+    return "none" if value is None else hhmm(value)
