@@ -15,8 +15,8 @@ from autoresponder.models.recheck import due_of, schedule_name, schedule_prefix
 
 class EventBridgeScheduler(AwsAdapter):
     """Implements `Rechecks`: one-time schedules in the stack's schedule group, named after
-    the table and the due time, which invoke `target_arn` (scale_back) with the re-check event,
-    as `role_arn`, and delete themselves once run."""
+    the table and the due time, which invoke the target each caller names (scale_back) with the
+    re-check event, as `role_arn`, and delete themselves once run."""
 
     service = "scheduler"
 
@@ -24,13 +24,11 @@ class EventBridgeScheduler(AwsAdapter):
         self,
         group: str,
         role_arn: str,
-        target_arn: str | None = None,
         client: Any = None,
         region: str | None = None,
     ) -> None:
         self.group = group
         self.role_arn = role_arn
-        self.target_arn = target_arn
         super().__init__(client, region)
 
     def pending(self, table_name: str, after: datetime) -> datetime | None:
@@ -59,8 +57,7 @@ class EventBridgeScheduler(AwsAdapter):
         target_arn: str | None = None,
     ) -> None:
         """Create the table's re-check for `at` (one schedule per table and due time)."""
-        target = target_arn or self.target_arn
-        if not target:
+        if not target_arn:
             raise ValueError("no re-check target: RECHECK_TARGET_ARN or the function's own ARN")
         request: dict[str, Any] = {
             "Name": schedule_name(table_name, at),
@@ -71,7 +68,7 @@ class EventBridgeScheduler(AwsAdapter):
             "ActionAfterCompletion": "DELETE",
             "Description": f"dynamodb-autoresponder: look at table {table_name} again",
             "Target": {
-                "Arn": target,
+                "Arn": target_arn,
                 "RoleArn": self.role_arn,
                 "Input": json.dumps(event),
                 "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3},

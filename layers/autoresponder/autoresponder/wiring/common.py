@@ -135,7 +135,6 @@ def rechecks() -> EventBridgeScheduler | None:
     return EventBridgeScheduler(
         settings.recheck_schedule_group,
         settings.recheck_role_arn,
-        settings.recheck_target_arn,
         region=settings.aws_region,
     )
 
