@@ -462,7 +462,3 @@ def _where_short(index_name: str | None) -> str:
 
 def _minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
-
-
-def is_replay(plan: Plan) -> bool:
-    return plan.rule == ALREADY_APPLIED

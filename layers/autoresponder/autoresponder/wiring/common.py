@@ -85,7 +85,9 @@ class CapacityPorts(TypedDict):
     rechecks: EventBridgeScheduler | None
 
 
+@lru_cache(maxsize=1)
 def capacity_ports() -> CapacityPorts:
+    """Built once per container (the kill switch's dry-run service shares them)."""
     region = get_settings().aws_region
     tables = DynamoDBTables(region=region)
     return CapacityPorts(
