@@ -184,27 +184,3 @@ class RecordingNotifier:
         assert_custom_notification(notification.chat)
         assert_sns_subject(notification.subject)
         self.sent.append(notification)
-
-
-@dataclass
-class FakeRechecks:
-    """EventBridge Scheduler's one-time re-checks, one per table."""
-
-    scheduled: dict[str, tuple[datetime, dict[str, Any], str | None]] = field(default_factory=dict)
-    fail_with: AutoresponderError | None = None
-
-    def pending(self, table_name: str, after: datetime) -> datetime | None:
-        found = self.scheduled.get(table_name)
-        return found[0] if found and found[0] > after else None
-
-    def put(
-        self,
-        table_name: str,
-        at: datetime,
-        event: dict[str, Any],
-        *,
-        target_arn: str | None = None,
-    ) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.scheduled[table_name] = (at, event, target_arn)

@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from autoresponder.domain.notification import Notification
 from autoresponder.domain.scaling.history import UnitKey
@@ -169,32 +168,3 @@ class CountingNotifier:
 
     def publish(self, notification: Notification) -> None:
         self.sent += 1
-
-
-@dataclass
-class SimScheduler:
-    """EventBridge Scheduler's one-time re-checks (Rechecks): one per table, delivered when
-    due, deleted after."""
-
-    scheduled: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
-    created: int = 0
-
-    def pending(self, table_name: str, after: datetime) -> datetime | None:
-        found = self.scheduled.get(table_name)
-        return found[0] if found and found[0] > after else None
-
-    def put(
-        self,
-        table_name: str,
-        at: datetime,
-        event: dict[str, Any],
-        *,
-        target_arn: str | None = None,
-    ) -> None:
-        self.created += 1
-        self.scheduled[table_name] = (at, event)
-
-    def due(self, now: datetime) -> list[dict[str, Any]]:
-        """The re-checks due by `now`, removed (a one-time schedule deletes itself)."""
-        found = sorted((at, name) for name, (at, _) in self.scheduled.items() if at <= now)
-        return [self.scheduled.pop(name)[1] for _, name in found]

@@ -43,10 +43,10 @@ from bench.backtest.ports import (
     CountingNotifier,
     SimAccount,
     SimAlarmsInAlarm,
-    SimScheduler,
 )
 from bench.backtest.simulator import SimTable
 from local.memory_decision_table import InMemoryDecisionTable
+from local.memory_rechecks import InMemoryRechecks
 
 SCHEDULE_MINUTES = 15
 """template.yaml: the scale_back schedule, rate(15 minutes)."""
@@ -117,7 +117,7 @@ class _World:
     table: SimTable
     account: SimAccount
     store: InMemoryDecisionTable
-    scheduler: SimScheduler
+    scheduler: InMemoryRechecks
     in_alarm: SimAlarmsInAlarm
     throttle: Runner[AlarmStateChangeEvent]
     back: Runner[Run] | None
@@ -227,7 +227,7 @@ class Responder:
             return self.world
         account = SimAccount(table, self.ceiling)
         store = InMemoryDecisionTable()
-        scheduler = SimScheduler()
+        scheduler = InMemoryRechecks()
         in_alarm = SimAlarmsInAlarm()
         recorder = DecisionRecorder(store, CountingNotifier(), REGION)
         rechecks = scheduler if self.rechecks and self.back is not None else None

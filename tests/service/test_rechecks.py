@@ -27,12 +27,12 @@ from autoresponder.services.recording import DecisionRecorder
 from autoresponder.services.scale_back import ScaleBack, ScaleBackConfig
 from autoresponder.services.scale_on_throttle import ScaleOnThrottle, ThrottleRunbookConfig
 from local.memory_decision_table import InMemoryDecisionTable
+from local.memory_rechecks import InMemoryRechecks
 from tests.builders import NOW, STATE_TIME, alarm_event, merged, provisioned_table, published
 from tests.fakes import (
     FakeAlarms,
     FakeAutoScaling,
     FakeMetrics,
-    FakeRechecks,
     FixedClock,
     RecordingNotifier,
     deliver,
@@ -49,7 +49,7 @@ class World:
     clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
     tables: BudgetedTables = field(default_factory=BudgetedTables)
     metrics: FakeMetrics = field(default_factory=FakeMetrics)
-    rechecks: FakeRechecks = field(default_factory=FakeRechecks)
+    rechecks: InMemoryRechecks = field(default_factory=InMemoryRechecks)
     store: InMemoryDecisionTable = field(default_factory=InMemoryDecisionTable)
     notifier: RecordingNotifier = field(default_factory=RecordingNotifier)
     autoscaling: FakeAutoScaling = field(default_factory=FakeAutoScaling)
